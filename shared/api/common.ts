@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+export const GROUP = "steward.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Labels and annotations Steward reads and writes, in one place so no two files spell them differently. */
+export const LABELS = {
+  cluster: "steward.dev/cluster",
+  engine: "steward.dev/engine",
+  role: "steward.dev/role",
+  component: "steward.dev/component",
+  backup: "steward.dev/backup",
+  restore: "steward.dev/restore",
+  scheduled: "steward.dev/scheduled",
+  managedBy: "app.kubernetes.io/managed-by",
+  name: "app.kubernetes.io/name",
+  instance: "app.kubernetes.io/instance",
+} as const;
+
+export const ANNOTATIONS = {
+  paused: "steward.dev/paused",
+  switchover: "steward.dev/switchover",
+  fenced: "steward.dev/fenced",
+  restartedAt: "steward.dev/restarted-at",
+} as const;
+
+export const FIELD_MANAGER = "steward";
+
+/** A Kubernetes resource quantity such as 10Gi or 500m; the API server checks the value with CEL `isQuantity`. */
+export const quantity = z
+  .union([z.string(), z.number()])
+  .meta({ "x-kubernetes-int-or-string": true, "x-steward-quantity": true });
+
+export const resourceList = z.object({
+  cpu: quantity.optional(),
+  memory: quantity.optional(),
+});
+
+export const resourceRequirements = z.object({
+  requests: resourceList.optional(),
+  limits: resourceList.optional(),
+});
+
+export const localObjectReference = z.object({
+  name: z.string().min(1).max(253),
+});
+
+export const secretKeySelector = z.object({
+  name: z.string().min(1).max(253),
+  key: z.string().min(1).max(253),
+});
+
+export const conditionStatus = z.enum(["True", "False", "Unknown"]);
+
+export const condition = z.object({
+  type: z.string().min(1).max(316),
+  status: conditionStatus,
+  reason: z.string().max(1024),
+  message: z.string().max(32768),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.int().min(0).optional(),
+});
+export type Condition = z.infer<typeof condition>;
+
+export const objectMeta = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  generation: z.number().optional(),
+  resourceVersion: z.string().optional(),
+  creationTimestamp: z.union([z.string(), z.date()]).optional(),
+  deletionTimestamp: z.union([z.string(), z.date()]).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  finalizers: z.array(z.string()).optional(),
+  ownerReferences: z.array(z.looseObject({ uid: z.string(), kind: z.string(), name: z.string() })).optional(),
+});
+export type ObjectMeta = z.infer<typeof objectMeta>;
+
+/** A duration written as a number and a unit: 90s, 15m, 12h, 30d. */
+export const durationString = z.string().regex(/^[0-9]+(s|m|h|d)$/);
+
+export function parseDuration(text: string): number {
+  const match = /^([0-9]+)(s|m|h|d)$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not a duration like 90s, 15m, 12h or 30d`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "s" | "m" | "h" | "d"];
+  return Number(match[1]) * unit;
+}
+
+/** Kubernetes object names Steward derives from a cluster name must stay within 63 characters. */
+export const MAX_CLUSTER_NAME = 40;

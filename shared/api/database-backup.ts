@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { API_VERSION, MAX_CLUSTER_NAME, condition, objectMeta } from "./common.js";
+
+export const BACKUP_PHASES = ["Pending", "Running", "Completed", "Failed"] as const;
+export type BackupPhase = (typeof BACKUP_PHASES)[number];
+
+export const databaseBackupSpec = z
+  .object({
+    cluster: z.string().min(1).max(MAX_CLUSTER_NAME).describe("The DatabaseCluster to back up, in this namespace"),
+    storage: z.string().min(1).max(253).optional().describe("BackupStorage to write to; default the cluster's spec.backup.storage"),
+    method: z.enum(["logical", "physical"]).default("logical").describe("logical: the engine's dump; physical: a file-level copy where the engine supports it"),
+    compression: z.enum(["zstd", "gzip", "none"]).optional().describe("Default the cluster's spec.backup.compression (zstd)"),
+    deletionPolicy: z.enum(["Delete", "Retain"]).default("Delete").describe("Delete removes the objects in S3 when this resource is deleted"),
+  })
+  .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "a backup's spec is immutable; create a new DatabaseBackup" }] });
+export type DatabaseBackupSpec = z.infer<typeof databaseBackupSpec>;
+
+export const databaseBackupStatus = z.object({
+  phase: z.enum(BACKUP_PHASES).optional(),
+  observedGeneration: z.int().optional(),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  storage: z.string().optional(),
+  location: z.string().optional().describe("s3://bucket/key of the data object"),
+  manifest: z.string().optional().describe("s3://bucket/key of the manifest"),
+  size: z.int().optional().describe("Bytes stored in S3 (after compression and encryption)"),
+  rawSize: z.int().optional().describe("Bytes the engine produced before compression"),
+  checksum: z.string().optional().describe("sha256:<hex> of the stored bytes"),
+  engine: z.string().optional(),
+  flavor: z.string().optional(),
+  version: z.string().optional(),
+  position: z.string().optional().describe("Replication position the backup is consistent at: GTID set, binlog file:offset, replication offset"),
+  encrypted: z.boolean().optional(),
+  encryptionKeyId: z.string().optional(),
+  progress: z.object({ bytes: z.int(), updatedAt: z.string() }).optional(),
+  job: z.string().optional(),
+  error: z.object({ step: z.string(), message: z.string() }).optional(),
+  conditions: z.array(condition).optional(),
+});
+export type DatabaseBackupStatus = z.infer<typeof databaseBackupStatus>;
+
+export const databaseBackup = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("DatabaseBackup"),
+  metadata: objectMeta,
+  spec: databaseBackupSpec,
+  status: databaseBackupStatus.optional(),
+});
+export type DatabaseBackup = z.infer<typeof databaseBackup>;

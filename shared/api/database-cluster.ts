@@ -1,0 +1,215 @@
+import { z } from "zod";
+import {
+  API_VERSION,
+  MAX_CLUSTER_NAME,
+  condition,
+  durationString,
+  objectMeta,
+  quantity,
+  resourceRequirements,
+} from "./common.js";
+import { CRON_MESSAGE, CRON_PATTERN, CRON_REGEX } from "./cron.js";
+
+export const ENGINES = ["mysql", "mongodb", "redis", "rabbitmq"] as const;
+export const engineName = z.enum(ENGINES);
+export type EngineName = z.infer<typeof engineName>;
+
+export const MYSQL_FLAVORS = ["mysql", "mariadb"] as const;
+export const mysqlFlavor = z.enum(MYSQL_FLAVORS);
+export type MysqlFlavor = z.infer<typeof mysqlFlavor>;
+
+/** Where a new cluster's data comes from: a backup, or a cluster's archive up to a point in time. */
+export const restoreSource = z
+  .object({
+    backup: z.string().min(1).max(253).optional().describe("Name of a Completed DatabaseBackup in this namespace"),
+    cluster: z.string().min(1).max(MAX_CLUSTER_NAME).optional().describe("Cluster whose backups and archived logs to restore from (with pointInTime)"),
+    pointInTime: z.iso.datetime({ offset: true }).optional().describe("RFC 3339 time to recover to; needs cluster and pointInTime.enabled on it"),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "has(self.backup) != has(self.cluster)", message: "set exactly one of backup or cluster" },
+      { rule: "!has(self.pointInTime) || has(self.cluster)", message: "pointInTime needs cluster (the cluster whose archive to replay)", fieldPath: ".pointInTime" },
+      { rule: "!has(self.cluster) || has(self.pointInTime)", message: "cluster needs pointInTime (use backup to restore a backup as it is)", fieldPath: ".cluster" },
+    ],
+  });
+export type RestoreSource = z.infer<typeof restoreSource>;
+
+export const backupPolicy = z.object({
+  storage: z.string().min(1).max(253).describe("Name of a BackupStorage in this namespace"),
+  schedule: z
+    .string()
+    .max(128)
+    .refine((text) => CRON_REGEX.test(text), CRON_MESSAGE)
+    .meta({ "x-kubernetes-validations": [{ rule: `self.matches('${CRON_PATTERN.replace(/\\/g, "\\\\")}')`, message: CRON_MESSAGE }] })
+    .optional()
+    .describe("Cron schedule for automatic backups, e.g. \"0 3 * * *\""),
+  timeZone: z.string().min(1).max(64).optional().describe("IANA time zone the schedule is read in; default UTC"),
+  retention: z
+    .object({
+      keepLast: z.int().min(1).max(1000).optional().describe("Keep at most this many Completed backups"),
+      maxAge: durationString.optional().describe("Remove backups older than this, e.g. 30d (the newest Completed backup is always kept)"),
+    })
+    .optional(),
+  compression: z.enum(["zstd", "gzip", "none"]).default("zstd"),
+  pointInTime: z
+    .object({ enabled: z.boolean().default(false) })
+    .optional()
+    .describe("Archive the write-ahead log (MySQL binlogs) continuously for point-in-time restores"),
+  verify: z.boolean().default(false).describe("Restore each Completed backup into a throwaway instance and record the result"),
+});
+export type BackupPolicy = z.infer<typeof backupPolicy>;
+
+export const failoverPolicy = z.object({
+  delaySeconds: z.int().min(0).max(3600).default(5).describe("How long the primary must be unhealthy before a failover"),
+  dataLoss: z
+    .enum(["none", "allowed"])
+    .default("none")
+    .describe("none: only acknowledged-complete replicas are promoted (semi-sync for MySQL, WAIT for Redis); allowed: promote the most advanced replica even if it may miss writes"),
+});
+export type FailoverPolicy = z.infer<typeof failoverPolicy>;
+
+export const storageSpec = z
+  .object({
+    size: quantity.describe("Volume size per instance, e.g. 10Gi; may grow, never shrink"),
+    storageClassName: z.string().max(253).optional(),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "isQuantity(string(self.size))", message: "size must be a quantity such as 10Gi", fieldPath: ".size" },
+      {
+        rule: "!isQuantity(string(self.size)) || !isQuantity(string(oldSelf.size)) || quantity(string(self.size)).compareTo(quantity(string(oldSelf.size))) >= 0",
+        message: "size may grow but never shrink",
+        fieldPath: ".size",
+      },
+      { rule: "!has(oldSelf.storageClassName) || (has(self.storageClassName) && self.storageClassName == oldSelf.storageClassName)", message: "storageClassName is immutable", fieldPath: ".storageClassName" },
+    ],
+  });
+
+export const databaseClusterSpec = z
+  .object({
+    engine: engineName
+      .describe("mysql | mongodb | redis | rabbitmq; immutable")
+      .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "engine is immutable" }] }),
+    flavor: mysqlFlavor.optional().describe("For engine mysql only: mysql (8.4) or mariadb; default mysql; immutable"),
+    version: z
+      .string()
+      .regex(/^[0-9]+\.[0-9]+(\.[0-9]+)?$/, "version must look like 10.11 or 8.4.3")
+      .optional()
+      .describe("Engine version; default per engine (mysql 8.4, mariadb 10.11, redis 7.0, rabbitmq 3.13, mongodb 7.0)"),
+    replicas: z.int().min(1).max(15).default(3).describe("Number of instances: primary plus replicas, or cluster members"),
+    storage: storageSpec.default({ size: "1Gi" }),
+    resources: resourceRequirements.optional(),
+    config: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string()).optional().describe("Engine configuration parameters (my.cnf, redis.conf, rabbitmq.conf keys)"),
+    database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).optional().describe("Database to create (MySQL); default the cluster name with - replaced by _"),
+    username: z.string().regex(/^[A-Za-z0-9_]{1,32}$/).optional().describe("Application user in the connection Secret; default app"),
+    failover: failoverPolicy.default({ delaySeconds: 5, dataLoss: "none" }),
+    backup: backupPolicy.optional(),
+    bootstrap: z
+      .object({ source: restoreSource })
+      .optional()
+      .describe("Create the cluster's data from a backup or a point in time; immutable")
+      .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "bootstrap is immutable" }] }),
+    paused: z.boolean().default(false).describe("Stop reconciling this cluster (also the steward.dev/paused annotation)"),
+    allowScaleDown: z.boolean().default(false).describe("Allow replicas to decrease where that removes members holding data (RabbitMQ)"),
+    deletionPolicy: z
+      .enum(["RetainData", "DeleteData"])
+      .default("RetainData")
+      .describe("RetainData keeps the volumes when the cluster is deleted; DeleteData removes them"),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "!has(self.flavor) || self.engine == 'mysql'", message: "flavor is only for engine mysql", fieldPath: ".flavor" },
+      {
+        rule: "(has(self.flavor) ? self.flavor : 'mysql') == (has(oldSelf.flavor) ? oldSelf.flavor : 'mysql')",
+        message: "flavor is immutable",
+        fieldPath: ".flavor",
+      },
+      { rule: "self.engine != 'mongodb' || self.replicas % 2 == 1", message: "mongodb needs an odd number of replicas (1, 3, 5, ...)", fieldPath: ".replicas" },
+      {
+        rule: "self.engine != 'rabbitmq' || self.replicas >= oldSelf.replicas || self.allowScaleDown",
+        message: "scaling a rabbitmq cluster down removes nodes; set allowScaleDown: true to confirm",
+        fieldPath: ".replicas",
+      },
+      { rule: "!has(self.database) || self.engine == 'mysql'", message: "database is only for engine mysql", fieldPath: ".database" },
+      {
+        rule: "!has(self.backup) || !has(self.backup.pointInTime) || !self.backup.pointInTime.enabled || self.engine == 'mysql' || self.engine == 'mongodb'",
+        message: "pointInTime is available for mysql and mongodb only",
+        fieldPath: ".backup.pointInTime",
+      },
+    ],
+  });
+export type DatabaseClusterSpec = z.infer<typeof databaseClusterSpec>;
+
+export const CLUSTER_PHASES = ["Pending", "Provisioning", "Ready", "Degraded", "Failed", "Restoring", "Deleting"] as const;
+export type ClusterPhase = (typeof CLUSTER_PHASES)[number];
+
+export const instanceStatus = z.object({
+  name: z.string(),
+  role: z.enum(["primary", "replica", "member", "unknown"]),
+  ready: z.boolean(),
+  readOnly: z.boolean().optional(),
+  position: z.string().optional().describe("Replication position: GTID set (MySQL), offset (Redis)"),
+  lagSeconds: z.number().optional(),
+  replication: z.string().optional().describe("Replication state in a few words, e.g. Running, Connecting, Stopped"),
+  message: z.string().optional(),
+});
+export type InstanceStatus = z.infer<typeof instanceStatus>;
+
+export const databaseClusterStatus = z.object({
+  phase: z.enum(CLUSTER_PHASES).optional(),
+  observedGeneration: z.int().optional(),
+  currentPrimary: z.string().optional(),
+  targetPrimary: z.string().optional(),
+  readyReplicas: z.int().optional(),
+  replicas: z.int().optional(),
+  version: z.string().optional(),
+  endpoints: z.object({ primary: z.string().optional(), readOnly: z.string().optional() }).optional(),
+  connectionSecret: z.string().optional(),
+  instances: z.array(instanceStatus).optional(),
+  conditions: z.array(condition).optional(),
+  lastBackup: z.object({ name: z.string(), phase: z.string(), completedAt: z.string().optional() }).optional(),
+  nextBackup: z.string().optional(),
+  pointInTime: z.object({ earliest: z.string().optional(), latest: z.string().optional() }).optional(),
+  lastFailover: z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() }).optional(),
+  lastSwitchover: z.object({ request: z.string(), to: z.string().optional(), at: z.string(), result: z.string() }).optional(),
+  bootstrapped: z.boolean().optional(),
+});
+export type DatabaseClusterStatus = z.infer<typeof databaseClusterStatus>;
+
+export const databaseCluster = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("DatabaseCluster"),
+  metadata: objectMeta,
+  spec: databaseClusterSpec,
+  status: databaseClusterStatus.optional(),
+});
+export type DatabaseCluster = z.infer<typeof databaseCluster>;
+
+export const DEFAULT_VERSIONS: Record<string, string> = {
+  mysql: "8.4",
+  mariadb: "10.11",
+  mongodb: "7.0",
+  redis: "7.0",
+  rabbitmq: "3.13",
+};
+
+/** The spec with every default filled in: what reconcilers read, so no reconciler re-derives a default. */
+export interface EffectiveSpec extends DatabaseClusterSpec {
+  flavor?: MysqlFlavor;
+  version: string;
+  database?: string;
+  username: string;
+}
+
+export function effectiveSpec(cluster: DatabaseCluster): EffectiveSpec {
+  const spec = databaseClusterSpec.parse(cluster.spec);
+  const flavor = spec.engine === "mysql" ? (spec.flavor ?? "mysql") : undefined;
+  const versionKey = flavor ?? spec.engine;
+  return {
+    ...spec,
+    flavor,
+    version: spec.version ?? DEFAULT_VERSIONS[versionKey]!,
+    database: spec.engine === "mysql" ? (spec.database ?? cluster.metadata.name.replace(/-/g, "_")) : undefined,
+    username: spec.username ?? "app",
+  };
+}
