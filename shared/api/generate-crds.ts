@@ -2,10 +2,10 @@
  * Writes crds/<plural>.steward.dev.yaml from the zod schemas. Run with `npm run generate`
  * after a schema change; a unit test fails while the committed YAML differs.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { GROUP } from "./common.js";
 import { KINDS, buildCrd } from "./crd.js";
 
@@ -24,6 +24,15 @@ export function repositoryRoot(): string {
   while (!dir.endsWith("/shared/api")) dir = dirname(dir);
   const root = resolve(dir, "../..");
   return root.endsWith("/dist") ? dirname(root) : root;
+}
+
+/** The committed CRD manifests (crds/*.yaml), parsed, for installing into a cluster. */
+export function committedCrds(): { apiVersion: string; kind: string; metadata: { name: string } }[] {
+  const dir = join(repositoryRoot(), "crds");
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".yaml"))
+    .sort()
+    .map((file) => parse(readFileSync(join(dir, file), "utf8")) as { apiVersion: string; kind: string; metadata: { name: string } });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

@@ -1,0 +1,20 @@
+import { Command } from "commander";
+import { agentCommand } from "./agent.js";
+import { operatorCommand } from "./operator.js";
+import { statusCommand } from "./status.js";
+
+const invokedAs = process.argv[1]?.includes("kubectl-steward") ? "kubectl steward" : "steward";
+
+const program = new Command(invokedAs)
+  .description("Steward: managed MySQL/MariaDB, MongoDB, Redis and RabbitMQ on Kubernetes")
+  .showHelpAfterError()
+  .addCommand(operatorCommand())
+  .addCommand(statusCommand())
+  .addCommand(agentCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`${invokedAs}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,133 @@
+import { ANNOTATIONS, LABELS, databaseCluster, effectiveSpec } from "../../shared/api/index.js";
+import type { DatabaseCluster, DatabaseClusterStatus } from "../../shared/api/index.js";
+import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
+import { writeStatusIfChanged } from "../../shared/k8s/status.js";
+import { setCondition } from "../../shared/conditions.js";
+import type { EventRecorder } from "../../shared/events.js";
+import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
+import type { ConditionInput, Engine, EngineContext, EngineRegistry, HealOutcome, Observation } from "../engine.js";
+import { buildConnectionSecret, connectionSecretName } from "./connection-secret.js";
+import { decidePhase } from "./phase.js";
+
+export interface ClusterControllerOptions {
+  client: KubeClient;
+  events: EventRecorder;
+  engines: EngineRegistry;
+  /** Reconcile only this namespace (tests run one operator per namespace). */
+  namespace?: string;
+  /** How often a healthy cluster is observed again; engines ask for sooner when they need it. */
+  observeEveryMs?: number;
+}
+
+export function isPaused(cluster: DatabaseCluster): boolean {
+  return cluster.spec.paused === true || cluster.metadata.annotations?.[ANNOTATIONS.paused] === "true";
+}
+
+/**
+ * The DatabaseCluster controller: deletion first, then pause, defaults, the engine's owned
+ * objects, the connection Secret, observation, healing, and status. Level-triggered: it reads
+ * everything it needs on every call and never asks which event woke it.
+ */
+export function clusterController(options: ClusterControllerOptions): ControllerSpec {
+  const mapPodToCluster = (obj: KubeObject) => {
+    const name = obj.metadata.labels?.[LABELS.cluster];
+    return name && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name }] : [];
+  };
+  return {
+    name: "databasecluster",
+    for: RESOURCES.DatabaseCluster,
+    owns: [RESOURCES.StatefulSet, RESOURCES.Service, RESOURCES.Secret, RESOURCES.ConfigMap, RESOURCES.PodDisruptionBudget],
+    // Pods are owned by the StatefulSet, not the cluster: map them by label so a pod turning
+    // NotReady wakes the cluster's reconcile at once (failover detection starts there).
+    watches: [{ type: RESOURCES.Pod, labelSelector: LABELS.cluster, mapToRequests: mapPodToCluster }],
+    namespace: options.namespace,
+    reconcile: (request, context) => reconcileCluster(options, request, context),
+  };
+}
+
+export async function reconcileCluster(options: ClusterControllerOptions, request: ReconcileRequest, context: ReconcileContext): Promise<ReconcileResult> {
+  const { client, events } = options;
+  const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
+  if (!raw) return; // deleted: owner references let the garbage collector remove the children
+  const cluster = databaseCluster.parse(raw);
+  const generation = cluster.metadata.generation;
+  const status: DatabaseClusterStatus = structuredClone(cluster.status ?? {});
+
+  if (cluster.metadata.deletionTimestamp) {
+    // Children go with the owner; the StatefulSet's PVC retention policy (from deletionPolicy)
+    // decides whether the volumes go too. Nothing outside the cluster to clean up here.
+    return;
+  }
+
+  if (isPaused(cluster)) {
+    status.conditions = setCondition(status.conditions, { type: "Paused", status: "True", reason: "Paused", message: "Reconciling is paused (spec.paused or the steward.dev/paused annotation); remove it to resume" }, generation);
+    await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+    return;
+  }
+  status.conditions = setCondition(status.conditions, { type: "Paused", status: "False", reason: "NotPaused", message: "Reconciling" }, generation);
+
+  const spec = effectiveSpec(cluster);
+  const engine = options.engines[spec.engine] as Engine | undefined;
+  const unsupported = engine ? engine.unsupported?.(spec) : `engine ${spec.engine} is not available in this build of Steward`;
+  if (!engine || unsupported) {
+    status.phase = "Failed";
+    status.observedGeneration = generation;
+    const message = `${unsupported}; change spec.engine or spec.version`;
+    status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: "Unsupported", message }, generation);
+    await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+    if (cluster.status?.phase !== "Failed") await events.warning(raw, "Unsupported", `Cluster ${cluster.metadata.name} cannot run: ${message}`);
+    return;
+  }
+
+  const engineContext: EngineContext = { client, events, log: context.log, signal: context.signal, cluster, spec, now: () => new Date() };
+  const prepared = await engine.prepare(engineContext);
+  for (const object of engine.desiredObjects(engineContext, prepared)) {
+    await client.apply(object);
+  }
+  await client.apply(buildConnectionSecret(cluster, engine.connection(engineContext, prepared)));
+
+  const observation = await engine.observe(engineContext, prepared);
+  const outcome = await engine.heal(engineContext, prepared, observation);
+  const decision = decidePhase(spec.replicas, observation, outcome);
+
+  Object.assign(status, outcome.status ?? {});
+  status.phase = decision.phase;
+  status.observedGeneration = generation;
+  status.replicas = spec.replicas;
+  status.readyReplicas = observation.readyReplicas;
+  status.version = spec.version;
+  status.instances = observation.instances;
+  status.currentPrimary = outcome.status?.currentPrimary ?? observation.primary ?? status.currentPrimary;
+  status.endpoints = engine.endpoints(engineContext);
+  status.connectionSecret = connectionSecretName(cluster);
+  status.conditions = applyConditions(status.conditions, [...decision.conditions, ...observation.conditions], generation);
+
+  const previousPhase = cluster.status?.phase;
+  await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+  if (previousPhase !== decision.phase) {
+    const message = phaseMessage(cluster, decision.phase, observation, outcome);
+    if (decision.phase === "Degraded" || decision.phase === "Failed") await events.warning(raw, decision.phase, message);
+    else await events.normal(raw, decision.phase, message);
+  }
+  return { requeueAfterMs: outcome.requeueAfterMs ?? options.observeEveryMs ?? 30_000 };
+}
+
+function applyConditions(current: DatabaseClusterStatus["conditions"], inputs: ConditionInput[], generation: number | undefined) {
+  let conditions = current;
+  for (const input of inputs) conditions = setCondition(conditions, input, generation);
+  return conditions;
+}
+
+function phaseMessage(cluster: DatabaseCluster, phase: string, observation: Observation, outcome: HealOutcome): string {
+  const name = cluster.metadata.name;
+  switch (phase) {
+    case "Ready":
+      return `Cluster ${name} became Ready with ${observation.readyReplicas} instances${observation.primary ? `, primary ${observation.primary}` : ""}`;
+    case "Failed":
+      return `Cluster ${name} failed: ${outcome.failed ?? "unknown reason"}`;
+    case "Degraded":
+      return `Cluster ${name} became Degraded: ${observation.problems.join("; ") || "not every instance is ready"}`;
+    default:
+      return `Cluster ${name} entered phase ${phase}`;
+  }
+}

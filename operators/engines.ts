@@ -1,0 +1,9 @@
+import type { EngineRegistry } from "./engine.js";
+
+/**
+ * The engines this build of the operator runs. An engine missing here makes clusters of it
+ * Failed with a message that says so, instead of silently doing nothing.
+ */
+export function defaultEngines(): EngineRegistry {
+  return {};
+}

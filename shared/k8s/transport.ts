@@ -1,0 +1,129 @@
+import type { RequestOptions as HttpsRequestOptions } from "node:https";
+import { StringDecoder } from "node:string_decoder";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Agent, request, type Dispatcher } from "undici";
+import { KubeApiError } from "./errors.js";
+
+export interface HttpRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * HTTP to the API server with the kubeconfig's TLS and credentials. client-node's own
+ * `applySecurityAuthentication` builds a new undici Agent (a new TLS connection) for every
+ * request; this keeps one Agent per set of TLS material and asks the KubeConfig for headers
+ * on each request, so rotated tokens (in-cluster, exec plugins) are still picked up.
+ */
+export class KubeTransport {
+  private agent?: { fingerprint: string; dispatcher: Agent };
+
+  constructor(readonly kubeConfig: KubeConfig) {}
+
+  get server(): string {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error(`the kubeconfig has no cluster for context "${this.kubeConfig.getCurrentContext()}"`);
+    return cluster.server.replace(/\/+$/, "");
+  }
+
+  /** Sends a request and parses the JSON answer; a non-2xx answer throws KubeApiError. */
+  async json(req: HttpRequest): Promise<unknown> {
+    const response = await this.send(req, { headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) throw KubeApiError.fromResponse(req.method, req.path, response.statusCode, text);
+    return text.length === 0 ? undefined : JSON.parse(text);
+  }
+
+  /**
+   * Opens a streaming GET and hands each JSON line to onLine. Resolves when the server ends
+   * the stream or the signal aborts it; rejects when the connection breaks.
+   */
+  async streamLines(req: HttpRequest, bodyTimeoutMs: number, onLine: (line: string) => void): Promise<void> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(req, { headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: bodyTimeoutMs });
+    } catch (error) {
+      if (req.signal?.aborted) return;
+      throw error;
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw KubeApiError.fromResponse(req.method, req.path, response.statusCode, await response.body.text());
+    }
+    const decoder = new StringDecoder("utf8");
+    let pending = "";
+    try {
+      for await (const chunk of response.body) {
+        pending += decoder.write(chunk as Buffer);
+        let newline: number;
+        while ((newline = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) onLine(line);
+        }
+      }
+    } catch (error) {
+      if (req.signal?.aborted) return;
+      throw error;
+    }
+    const rest = (pending + decoder.end()).trim();
+    if (rest) onLine(rest);
+  }
+
+  /** Closes pooled connections; requests in flight fail. */
+  async close(): Promise<void> {
+    const agent = this.agent;
+    this.agent = undefined;
+    await agent?.dispatcher.destroy();
+  }
+
+  private async send(req: HttpRequest, timeouts: { headersTimeout: number; bodyTimeout: number }): Promise<Dispatcher.ResponseData> {
+    const options: HttpsRequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = { accept: "application/json" };
+    for (const [key, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[key.toLowerCase()] = String(value);
+    const user = this.kubeConfig.getCurrentUser();
+    if (user?.username && !headers.authorization) {
+      headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
+    }
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers["content-type"] = req.contentType ?? "application/json";
+    }
+    const query: Record<string, string> = {};
+    for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) query[key] = String(value);
+    const search = new URLSearchParams(query).toString();
+    return request(`${this.server}${req.path}${search ? `?${search}` : ""}`, {
+      method: req.method,
+      headers,
+      body,
+      signal: req.signal,
+      dispatcher: this.dispatcherFor(options),
+      ...timeouts,
+    });
+  }
+
+  private dispatcherFor(options: HttpsRequestOptions): Agent {
+    const tls = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      rejectUnauthorized: options.rejectUnauthorized,
+      servername: options.servername ?? undefined,
+    };
+    const fingerprint = JSON.stringify([this.server, tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString(), tls.rejectUnauthorized, tls.servername]);
+    if (this.agent?.fingerprint !== fingerprint) {
+      const previous = this.agent?.dispatcher;
+      // Keepalive probes find a dead API server connection long before a watch's body timeout would.
+      this.agent = { fingerprint, dispatcher: new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } }) };
+      void previous?.close().catch(() => undefined);
+    }
+    return this.agent.dispatcher;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Given the CRDs installed on the real kube-apiserver, when a user submits a bad resource,
+ * then the API server refuses it with a message that names the field to fix — before any
+ * operator sees it.
+ */
+import { describe, expect, it } from "vitest";
+import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
+import { useTestNamespace } from "./runtime-fixtures.js";
+
+const test = useTestNamespace("validation", { crds: true });
+
+const cluster = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: "steward.dev/v1alpha1",
+  kind: "DatabaseCluster",
+  metadata: { name, namespace: test.namespace },
+  spec,
+});
+
+async function refusal(object: KubeObject): Promise<string> {
+  try {
+    await test.client.create(object);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error(`${object.kind} ${object.metadata.name} was accepted`);
+}
+
+async function updateRefusal(type: typeof RESOURCES.DatabaseCluster, name: string, patch: unknown): Promise<string> {
+  try {
+    await test.client.mergePatch(type, test.namespace, name, patch);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error(`the patch of ${name} was accepted`);
+}
+
+describe("a DatabaseCluster the API server refuses at creation", () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ["an unknown engine", { engine: "postgres" }, /spec\.engine.*Unsupported value: "postgres"/],
+    ["no engine", { replicas: 3 }, /spec\.engine: Required value/],
+    ["zero replicas", { engine: "redis", replicas: 0 }, /spec\.replicas.*should be greater than or equal to 1/],
+    ["too many replicas", { engine: "redis", replicas: 99 }, /spec\.replicas.*should be less than or equal to 15/],
+    ["an even MongoDB replica count", { engine: "mongodb", replicas: 4 }, /spec\.replicas.*mongodb needs an odd number/],
+    ["a flavor on a non-mysql engine", { engine: "redis", flavor: "mariadb" }, /spec\.flavor.*only for engine mysql/],
+    ["an unknown flavor", { engine: "mysql", flavor: "percona" }, /spec\.flavor.*Unsupported value: "percona"/],
+    ["a storage size that is not a quantity", { engine: "redis", storage: { size: "ten gigs" } }, /spec\.storage\.size.*quantity/],
+    ["a cron schedule with minute 61", { engine: "mysql", backup: { storage: "s3", schedule: "61 * * * *" } }, /spec\.backup\.schedule.*five-field cron expression/],
+    ["a schedule with six fields", { engine: "mysql", backup: { storage: "s3", schedule: "0 0 3 * * *" } }, /spec\.backup\.schedule.*five-field cron expression/],
+    ["a backup policy without storage", { engine: "mysql", backup: { schedule: "@daily" } }, /spec\.backup\.storage: Required value/],
+    ["a malformed retention age", { engine: "mysql", backup: { storage: "s3", retention: { maxAge: "30 days" } } }, /spec\.backup\.retention\.maxAge/],
+    ["keepLast of zero", { engine: "mysql", backup: { storage: "s3", retention: { keepLast: 0 } } }, /spec\.backup\.retention\.keepLast/],
+    ["point in time for redis", { engine: "redis", backup: { storage: "s3", pointInTime: { enabled: true } } }, /spec\.backup\.pointInTime.*mysql and mongodb only/],
+    ["a negative failover delay", { engine: "mysql", failover: { delaySeconds: -1 } }, /spec\.failover\.delaySeconds/],
+    ["an unknown dataLoss policy", { engine: "mysql", failover: { dataLoss: "some" } }, /spec\.failover\.dataLoss.*Unsupported value/],
+    ["a version that is not a version", { engine: "mysql", version: "latest" }, /spec\.version/],
+    ["a database on a redis cluster", { engine: "redis", database: "shop" }, /spec\.database.*only for engine mysql/],
+    ["a bootstrap source naming both a backup and a cluster", { engine: "mysql", bootstrap: { source: { backup: "b1", cluster: "c1", pointInTime: "2026-11-25T10:00:00Z" } } }, /spec\.bootstrap\.source.*exactly one of backup or cluster/],
+    ["a point in time that is not RFC 3339", { engine: "mysql", bootstrap: { source: { cluster: "c1", pointInTime: "yesterday" } } }, /spec\.bootstrap\.source\.pointInTime/],
+    ["an unknown deletion policy", { engine: "redis", deletionPolicy: "Shred" }, /spec\.deletionPolicy.*Unsupported value/],
+  ];
+
+  it.each(cases)("refuses %s, naming the field", async (_what, spec, expected) => {
+    const message = await refusal(cluster(`bad-${Math.random().toString(36).slice(2, 8)}`, spec));
+    expect(message).toMatch(expected);
+  });
+
+  it("refuses a name too long for the pods and Services derived from it", async () => {
+    const message = await refusal(cluster("a".repeat(41), { engine: "redis" }));
+    expect(message).toMatch(/metadata\.name must be at most 40 characters/);
+  });
+});
+
+describe("a DatabaseCluster the API server refuses to change", () => {
+  it("keeps engine and flavor immutable, storage grow-only and rabbitmq scale-down explicit", async () => {
+    await test.client.create(cluster("immutable", { engine: "mysql", flavor: "mariadb", storage: { size: "10Gi" } }));
+    expect(await updateRefusal(RESOURCES.DatabaseCluster, "immutable", { spec: { engine: "redis", flavor: null } })).toMatch(/spec\.engine.*engine is immutable/);
+    expect(await updateRefusal(RESOURCES.DatabaseCluster, "immutable", { spec: { flavor: "mysql" } })).toMatch(/spec\.flavor.*flavor is immutable/);
+    expect(await updateRefusal(RESOURCES.DatabaseCluster, "immutable", { spec: { flavor: null } })).toMatch(/spec\.flavor.*flavor is immutable/);
+    expect(await updateRefusal(RESOURCES.DatabaseCluster, "immutable", { spec: { storage: { size: "5Gi" } } })).toMatch(/spec\.storage\.size.*may grow but never shrink/);
+    const grown = await test.client.mergePatch<KubeObject & { spec: { storage: { size: string } } }>(RESOURCES.DatabaseCluster, test.namespace, "immutable", { spec: { storage: { size: "20Gi" } } });
+    expect(grown.spec.storage.size).toBe("20Gi");
+
+    await test.client.create(cluster("rabbit", { engine: "rabbitmq", replicas: 5 }));
+    expect(await updateRefusal(RESOURCES.DatabaseCluster, "rabbit", { spec: { replicas: 3 } })).toMatch(/spec\.replicas.*set allowScaleDown: true/);
+    const scaled = await test.client.mergePatch<KubeObject & { spec: { replicas: number } }>(RESOURCES.DatabaseCluster, test.namespace, "rabbit", { spec: { replicas: 3, allowScaleDown: true } });
+    expect(scaled.spec.replicas).toBe(3);
+  });
+});
+
+describe("backups and restores the API server refuses", () => {
+  it("refuses an in-place restore without confirmation, and a restore with two targets", async () => {
+    const restore = (name: string, target: Record<string, unknown>): KubeObject => ({
+      apiVersion: "steward.dev/v1alpha1",
+      kind: "DatabaseRestore",
+      metadata: { name, namespace: test.namespace },
+      spec: { source: { backup: "orders-1" }, target },
+    });
+    expect(await refusal(restore("unconfirmed", { inPlace: true }))).toMatch(/spec\.target\.confirmOverwrite.*set confirmOverwrite: true/);
+    expect(await refusal(restore("both", { inPlace: true, confirmOverwrite: true, newCluster: "copy" }))).toMatch(/spec\.target.*newCluster or inPlace, not both/);
+    const accepted = await test.client.create<KubeObject & { spec: { target: { inPlace: boolean } } }>(restore("confirmed", { inPlace: true, confirmOverwrite: true }));
+    expect(accepted.spec.target.inPlace).toBe(true);
+  });
+
+  it("refuses a BackupStorage with an invalid bucket name or prefix", async () => {
+    const storage = (name: string, s3: Record<string, unknown>): KubeObject => ({
+      apiVersion: "steward.dev/v1alpha1",
+      kind: "BackupStorage",
+      metadata: { name, namespace: test.namespace },
+      spec: { s3: { credentialsSecret: { name: "creds" }, ...s3 } },
+    });
+    expect(await refusal(storage("badbucket", { bucket: "Bad_Bucket" }))).toMatch(/spec\.s3\.bucket/);
+    expect(await refusal(storage("badprefix", { bucket: "backups", prefix: "/abs" }))).toMatch(/spec\.s3\.prefix/);
+    expect(await refusal(storage("nocreds", { bucket: "backups", credentialsSecret: undefined }))).toMatch(/spec\.s3\.credentialsSecret: Required value/);
+  });
+});
