@@ -77,6 +77,8 @@ describe("Controller", () => {
     const invocations: Invocation[] = [];
     let active = 0;
     let maxActive = 0;
+    let markBurstWritten!: () => void;
+    const burstWritten = new Promise<void>((resolve) => (markBurstWritten = resolve));
     await running(
       {
         name: "burst",
@@ -90,7 +92,9 @@ describe("Controller", () => {
           invocations.push(invocation);
           const current = await env.client.get(RESOURCES.ConfigMap, env.namespace, request.name);
           invocation.seen = (current?.data as Record<string, string> | undefined)?.v;
-          await sleep(700);
+          // The first reconcile holds until the burst is written, however slow the machine is.
+          if (invocations.length === 1) await burstWritten;
+          await sleep(100);
           invocation.endedAt = Date.now();
           active--;
         },
@@ -101,6 +105,9 @@ describe("Controller", () => {
         await waitFor("the first reconcile", async () => invocations.length === 1, 5_000, 10);
         // Ten changes while the first reconcile runs: the key is queued again once, not ten times.
         for (let v = 1; v <= 10; v++) await env.client.mergePatch(RESOURCES.ConfigMap, env.namespace, "burst", { data: { v: String(v) } });
+        // Let the informer deliver the last change before the first reconcile ends.
+        await sleep(300);
+        markBurstWritten();
         await waitFor("the follow-up reconcile to end", async () => invocations.length === 2 && invocations[1]!.endedAt !== undefined, 5_000, 10);
         await sleep(500);
       },
