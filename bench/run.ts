@@ -3,11 +3,13 @@
  * prints as it goes and returns its results; this prints them all again as one table at the
  * end (and as JSON with --json). Numbers, never pass/fail: goals live in the issues.
  */
+import { benchLocal } from "./local.js";
 import { benchOperator } from "./operator.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
 
 const BENCHES: Record<string, Bench> = {
+  local: benchLocal,
   operator: () => benchOperator(200),
 };
 

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { agentCommand } from "./agent.js";
+import { localCommand } from "./local.js";
 import { operatorCommand } from "./operator.js";
 import { statusCommand } from "./status.js";
 
@@ -10,6 +11,7 @@ const program = new Command(invokedAs)
   .showHelpAfterError()
   .addCommand(operatorCommand())
   .addCommand(statusCommand())
+  .addCommand(localCommand())
   .addCommand(agentCommand());
 
 try {

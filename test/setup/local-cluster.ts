@@ -1,32 +1,54 @@
 /**
- * Global setup of the "cluster" test project: one local cluster for every integration and
- * end-to-end file (they run one at a time), torn down at the end. Files read what they need
- * with inject("kubeconfig").
+ * Global setup of the "cluster" test project: one local cluster (control plane, process runtime
+ * as its node, S3 as a pod; no operator) for every integration and end-to-end file (they run one
+ * at a time), torn down at the end. Files read what they need with inject("kubeconfig") etc.
+ *
+ * It takes the first free slot, so other test runs on the same machine get their own. If vitest
+ * is killed, the control plane dies with it (parent-death signal) and the slot's watchdog removes
+ * the pods, namespaces, bridge, routes and hosts block.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startControlPlane, type RunningControlPlane } from "../../local/controlplane/launcher.js";
+import { startLocalCluster, type LocalCluster } from "../../local/cluster.js";
+import type { LocalS3 } from "../../local/s3/s3.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     kubectl: string;
+    /** The runtime's control socket: faults and exec (local/runtime/control-client.ts). */
+    runtimeSocket: string;
+    s3: LocalS3;
+    slot: number;
+    stateDir: string;
   }
 }
 
-let controlPlane: RunningControlPlane | undefined;
+let cluster: LocalCluster | undefined;
 let stateDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   stateDir = mkdtempSync(join(tmpdir(), "steward-test-"));
-  controlPlane = await startControlPlane({ stateDir, serviceCidr: "10.96.0.0/24", log: (line) => console.log(`[local cluster] ${line}`) });
-  project.provide("kubeconfig", controlPlane.kubeconfig);
-  project.provide("kubectl", controlPlane.binaries.kubectl);
+  const started = Date.now();
+  cluster = await startLocalCluster({
+    stateDir,
+    withS3: true,
+    // Tests crash containers on purpose; a 2 s backoff base keeps them quick (the kubelet's is 10 s).
+    backoffBaseMs: 2000,
+    log: (line) => console.log(`[local cluster] ${line}`),
+  });
+  console.log(`[local cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s on slot ${cluster.slot}; state in ${stateDir}`);
+  project.provide("kubeconfig", cluster.kubeconfig);
+  project.provide("kubectl", cluster.kubectl);
+  project.provide("runtimeSocket", cluster.runtimeSocket!);
+  project.provide("s3", cluster.s3!);
+  project.provide("slot", cluster.slot);
+  project.provide("stateDir", stateDir);
 }
 
 export async function teardown(): Promise<void> {
-  await controlPlane?.stop();
+  await cluster?.stop();
   if (stateDir && !process.env.STEWARD_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
 }

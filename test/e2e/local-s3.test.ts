@@ -1,0 +1,52 @@
+/**
+ * The local S3 server (versitygw as a pod): the bucket is served to the host and to pods, a
+ * BackupStorage points at it, and stopping and starting it (as backup fault tests do) keeps the
+ * objects, which live on its PVC.
+ */
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { BACKUP_STORAGE_NAME } from "../../local/cluster.js";
+import { setS3Running } from "../../local/s3/s3.js";
+import { apply, clients, execOk, freshNamespace, isReady, waitForPod } from "./local-fixtures.js";
+
+const s3 = inject("s3");
+const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, maxAttempts: 1 });
+const key = `local-s3-test/${Date.now()}.txt`;
+let remove: () => Promise<void> = async () => {};
+
+afterAll(async () => {
+  await setS3Running(clients().config, true);
+  client.destroy();
+  await remove();
+});
+
+describe("the local S3 server", () => {
+  it("serves the bucket to the host, with a BackupStorage pointing at its in-cluster address", async () => {
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "kept on the PVC" }));
+    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    expect(await object.Body!.transformToString()).toBe("kept on the PVC");
+    const { config } = clients();
+    const { CustomObjectsApi } = await import("@kubernetes/client-node");
+    const storage = (await config.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: "steward.dev", version: "v1alpha1", namespace: "default", plural: "backupstorages", name: BACKUP_STORAGE_NAME })) as { spec: { s3: { endpoint: string; bucket: string } } };
+    expect(storage.spec.s3).toMatchObject({ endpoint: s3.endpointInCluster, bucket: s3.bucket });
+  });
+
+  it("is reachable from a pod by its Service name", async () => {
+    let namespace: string;
+    ({ namespace, remove } = await freshNamespace("s3"));
+    await apply([{ apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "client", image: "curl", command: ["sleep", "3600"] }] } }]);
+    await waitForPod(namespace, "client", isReady, "Ready");
+    // unsigned: S3 answers 403, which proves the name, the ClusterIP and the proxy
+    const status = await execOk(namespace, "client", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", `${s3.endpointInCluster}/${s3.bucket}`]);
+    expect(status).toBe("403");
+  });
+
+  it("stops and starts, keeping its objects", async () => {
+    const { config } = clients();
+    await setS3Running(config, false);
+    await expect(client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).rejects.toThrow();
+    await setS3Running(config, true);
+    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    expect(await object.Body!.transformToString()).toBe("kept on the PVC");
+  });
+});
