@@ -3,14 +3,20 @@
  * prints as it goes and returns its results; this prints them all again as one table at the
  * end (and as JSON with --json). Numbers, never pass/fail: goals live in the issues.
  */
+import { benchBackup } from "./backup.js";
 import { benchLocal } from "./local.js";
+import { benchMysql } from "./mysql.js";
 import { benchOperator } from "./operator.js";
+import { benchRedis } from "./redis.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
 
 const BENCHES: Record<string, Bench> = {
   local: benchLocal,
   operator: () => benchOperator(200),
+  mysql: benchMysql,
+  redis: benchRedis,
+  backup: benchBackup,
 };
 
 const args = process.argv.slice(2);

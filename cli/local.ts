@@ -7,6 +7,7 @@ import { loadKubeConfig } from "../local/apply.js";
 import { defaultStateDir, readDaemonInfo, runningDaemon, startDaemon, stopDaemon, type DaemonInfo } from "../local/daemon-control.js";
 import { RuntimeControl } from "../local/runtime/control-client.js";
 import { setS3Running } from "../local/s3/s3.js";
+import { createSampleCluster } from "./sample.js";
 
 /**
  * `steward local ...`: the one-command playground (control plane, process runtime, S3, operator)
@@ -82,12 +83,14 @@ export function localCommand(): Command {
     .option("--slot <n>", "use this slot (0..63) instead of the first free one")
     .option("--no-s3", "without the local S3 server")
     .option("--no-operator", "without the Steward operator")
-    .action(async (options: { slot?: string; s3: boolean; operator: boolean }, command: Command) => {
+    .option("--sample", "also create the sample MariaDB cluster (deploy/samples/mariadb.yaml) and wait until it is Ready")
+    .action(async (options: { slot?: string; s3: boolean; operator: boolean; sample?: boolean }, command: Command) => {
       const stateDir = stateDirOf(command);
       const running = runningDaemon(stateDir);
       if (running) {
         console.log(`already running (pid ${running.pid})`);
         printUsage(running);
+        if (options.sample) await createSampleCluster(running.kubeconfig);
         return;
       }
       if (process.getuid?.() !== 0) throw new Error("the local cluster needs root: network and mount namespaces, a bridge, /etc/hosts");
@@ -100,6 +103,10 @@ export function localCommand(): Command {
         progress: (line) => console.log(`  ${line.replace(/^\S+ /, "")}`),
       });
       printUsage(info);
+      if (options.sample) {
+        if (!options.operator) throw new Error("--sample needs the operator (leave out --no-operator)");
+        await createSampleCluster(info.kubeconfig);
+      }
     });
 
   local

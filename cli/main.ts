@@ -1,8 +1,11 @@
 import { Command } from "commander";
 import { agentCommand } from "./agent.js";
+import { backupCommand } from "./backup.js";
 import { localCommand } from "./local.js";
+import { restoreCommand } from "./restore.js";
 import { operatorCommand } from "./operator.js";
 import { statusCommand } from "./status.js";
+import { switchoverCommand } from "./switchover.js";
 
 const invokedAs = process.argv[1]?.includes("kubectl-steward") ? "kubectl steward" : "steward";
 
@@ -11,6 +14,9 @@ const program = new Command(invokedAs)
   .showHelpAfterError()
   .addCommand(operatorCommand())
   .addCommand(statusCommand())
+  .addCommand(switchoverCommand())
+  .addCommand(backupCommand())
+  .addCommand(restoreCommand())
   .addCommand(localCommand())
   .addCommand(agentCommand());
 

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { mountLines } from "./containers.js";
+import { mountLines, realTarget } from "./containers.js";
 
 describe("a container's mounts", () => {
   const state = mkdtempSync(join(tmpdir(), "steward-mounts-"));
@@ -49,5 +49,21 @@ describe("a container's mounts", () => {
     ]);
     expect(lines.filter((line) => line.includes("--rbind"))).toEqual(["mount --rbind '/run/stage/2' '/etc/app'", "mount --rbind '/run/stage/1' '/run'"]);
     expect(lines.slice(-2)).toEqual(["mount -o remount,bind,ro '/run/secrets/kubernetes.io/serviceaccount'", "mount -o remount,bind,ro '/etc/app'"]);
+  });
+
+  it("sees through symbolic links: a volume at <link>/x that is really over the staging directory goes last", () => {
+    const real = dir("real-run");
+    const link = join(state, "var-run");
+    symlinkSync(real, link);
+    expect(realTarget(join(link, "secrets", "token"))).toBe(join(real, "secrets", "token"));
+    expect(realTarget("/")).toBe("/");
+    const lines = mountLines(
+      [
+        { source: dir("scratch"), target: join(link, "stage-parent"), readOnly: false },
+        { source: dir("other"), target: "/etc/other", readOnly: false },
+      ],
+      join(real, "stage-parent", "staging"),
+    );
+    expect(lines.filter((line) => line.includes("--rbind")).map((line) => line.split(" ").pop())).toEqual(["'/etc/other'", `'${join(real, "stage-parent")}'`]);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { recordCreatedMountpoint, shellQuote } from "./slot-lease.js";
@@ -127,6 +127,15 @@ function isUnder(path: string, ancestor: string): boolean {
   return path !== ancestor && path.startsWith(ancestor.endsWith("/") ? ancestor : ancestor + "/");
 }
 
+/** A path with the symbolic links of its existing part resolved (the rest does not exist yet). */
+export function realTarget(target: string): string {
+  let existing = target;
+  while (!existsSync(existing) && existing !== "/") existing = dirname(existing);
+  const real = realpathSync(existing);
+  const rest = target.slice(existing === "/" ? 0 : existing.length);
+  return (real === "/" ? "" : real) + (rest.startsWith("/") || rest === "" ? rest : `/${rest}`) || "/";
+}
+
 /**
  * Where a container's mount sources are staged inside its own mount namespace (a private tmpfs
  * over this host directory, which the runtime creates). Staging first means a volume mounted at,
@@ -142,7 +151,9 @@ export const MOUNT_STAGING_DIR = "/run/steward/mount-staging";
  */
 export function mountLines(mounts: Mount[], staging = MOUNT_STAGING_DIR): string[] {
   const lines = [`mount -t tmpfs -o size=1m,mode=700 steward-staging ${shellQuote(staging)}`];
-  const staged = mounts.map((mount, index) => ({ ...mount, isFile: statSync(mount.source).isFile(), path: `${staging}/${index}` }));
+  // Targets are compared by their real paths: /var/run/x is /run/x on Debian, and a volume there
+  // must count as covering the staging directory.
+  const staged = mounts.map((mount, index) => ({ ...mount, target: realTarget(mount.target), isFile: statSync(mount.source).isFile(), path: `${staging}/${index}` }));
   for (const mount of staged) {
     lines.push(mount.isFile ? `: > ${shellQuote(mount.path)}` : `mkdir ${shellQuote(mount.path)}`);
     lines.push(`mount --bind ${shellQuote(mount.source)} ${shellQuote(mount.path)}`);

@@ -88,7 +88,7 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
 
   const observation = await engine.observe(engineContext, prepared);
   const outcome = await engine.heal(engineContext, prepared, observation);
-  const decision = decidePhase(spec.replicas, observation, outcome);
+  const decision = decidePhase(spec.replicas, observation, outcome, cluster.status?.phase);
 
   Object.assign(status, outcome.status ?? {});
   status.phase = decision.phase;

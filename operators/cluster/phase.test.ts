@@ -26,21 +26,28 @@ describe("decidePhase", () => {
   });
 
   it("is Degraded but serving when a replica is down and a primary serves", () => {
-    const decision = decidePhase(3, observation({ readyReplicas: 2, primary: "db-0", problems: ["db-2 is not ready; waiting for it to restart"] }), {});
+    const decision = decidePhase(3, observation({ readyReplicas: 2, primary: "db-0", problems: ["db-2 is not ready; waiting for it to restart"] }), {}, "Ready");
     expect(decision.phase).toBe("Degraded");
     expect(decision.conditions.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Serving" });
     expect(decision.conditions.find((c) => c.type === "Degraded")?.message).toContain("db-2 is not ready");
   });
 
   it("is Degraded and not serving when a primary-less cluster lost its majority", () => {
-    const decision = decidePhase(3, observation({ readyReplicas: 1 }), {});
+    const decision = decidePhase(3, observation({ readyReplicas: 1 }), {}, "Ready");
     expect(decision.phase).toBe("Degraded");
     expect(decision.conditions.find((c) => c.type === "Ready")?.status).toBe("False");
   });
 
   it("reports problems even when the count of ready instances is complete", () => {
-    const decision = decidePhase(2, observation({ readyReplicas: 2, primary: "db-0", problems: ["db-1 replication stopped: error 1062"] }), {});
+    const decision = decidePhase(2, observation({ readyReplicas: 2, primary: "db-0", problems: ["db-1 replication stopped: error 1062"] }), {}, "Degraded");
     expect(decision.phase).toBe("Degraded");
+  });
+
+  it("stays Provisioning until a new cluster has been Ready once, even when its primary already serves", () => {
+    for (const previous of [undefined, "Pending", "Provisioning"] as const) {
+      expect(decidePhase(3, observation({ readyReplicas: 2, primary: "db-0" }), {}, previous).phase).toBe("Provisioning");
+    }
+    expect(decidePhase(3, observation({ readyReplicas: 2, primary: "db-0" }), {}, "Ready").phase).toBe("Degraded");
   });
 
   it("is Failed with the engine's message when healing found a fatal problem", () => {

@@ -10,7 +10,7 @@ export interface PhaseDecision {
  * The cluster's phase and its generic conditions (Ready, Degraded) from what the engine
  * observed and did. Pure: the controller only writes the result.
  */
-export function decidePhase(desiredReplicas: number, observation: Observation, outcome: HealOutcome): PhaseDecision {
+export function decidePhase(desiredReplicas: number, observation: Observation, outcome: HealOutcome, previousPhase?: ClusterPhase): PhaseDecision {
   if (outcome.failed) {
     return {
       phase: "Failed",
@@ -32,7 +32,10 @@ export function decidePhase(desiredReplicas: number, observation: Observation, o
     };
   }
   const problems = observation.problems.length > 0 ? observation.problems.join("; ") : `${ready}/${desiredReplicas} instances are ready; waiting for the rest to start`;
-  if (observation.provisioning) {
+  // A cluster that has never been Ready is still being created, whatever is missing: a first
+  // bootstrap is not a degradation, and it raises no Degraded warning.
+  const neverReady = previousPhase === undefined || previousPhase === "Pending" || previousPhase === "Provisioning";
+  if (observation.provisioning || neverReady) {
     return {
       phase: "Provisioning",
       conditions: [

@@ -35,6 +35,17 @@ export const databaseBackupStatus = z.object({
   progress: z.object({ bytes: z.int(), updatedAt: z.string() }).optional(),
   job: z.string().optional(),
   error: z.object({ step: z.string(), message: z.string() }).optional(),
+  consistentAt: z.string().optional().describe("When the backup's data is consistent (point-in-time restores start here)"),
+  scheduledFor: z.string().optional().describe("The due time of the schedule this backup was created for"),
+  verification: z
+    .object({
+      result: z.enum(["Verified", "Failed"]),
+      message: z.string(),
+      checkedAt: z.string(),
+      tables: z.array(z.object({ table: z.string(), checksum: z.string() })).optional(),
+    })
+    .optional()
+    .describe("Result of restoring this backup into a throwaway instance (spec.backup.verify)"),
   conditions: z.array(condition).optional(),
 });
 export type DatabaseBackupStatus = z.infer<typeof databaseBackupStatus>;

@@ -1,0 +1,243 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import { rootLogger, type Logger } from "../../shared/log.js";
+import type { DatabaseBackupStatus, DatabaseRestoreStatus } from "../../shared/api/index.js";
+import type { EngineBackup, EngineEndpoint, TableChecksum } from "../engine-backup.js";
+import { listArchivedSegments, listArchiverStates, toArchivedSegments } from "../log-archive.js";
+import { backupPrefix, clusterPrefix, parseManifest, s3Url, type BackupManifest, type ClusterRef, type StoredObject } from "../manifest.js";
+import { StepError, describeFailure, readBackupManifest, runRestore, step, verifyStoredObject, type StorageContext } from "../pipeline.js";
+import { planPointInTimeRestore, type RestorableBackup } from "../planning/restore-plan.js";
+import { getText, listObjects } from "../s3/objects.js";
+import { endpointFromOptions, engineBackupFor, storageFromEnvironment, withEngineOptions } from "./environment.js";
+import { StatusReporter, writeTerminationMessage } from "./reporter.js";
+
+/** Every backup of a cluster that has a manifest (a Completed backup), read from S3. */
+export async function listBackupManifests(storage: StorageContext, cluster: ClusterRef): Promise<RestorableBackup[]> {
+  const prefix = `${clusterPrefix(storage.target.prefix, cluster)}backups/`;
+  const objects = await listObjects(storage.client, storage.target.bucket, prefix);
+  const backups: RestorableBackup[] = [];
+  for (const object of objects.filter((candidate) => candidate.key.endsWith("/manifest.json"))) {
+    const text = await getText(storage.client, storage.target.bucket, object.key);
+    if (text === undefined) continue;
+    const manifest = parseManifest(text, s3Url(storage.target.bucket, object.key));
+    backups.push({ name: manifest.backup, manifest });
+  }
+  return backups;
+}
+
+export interface RestoreJob {
+  engine: EngineBackup;
+  storage: StorageContext;
+  endpoint: EngineEndpoint;
+  source: ClusterRef;
+  backup?: string;
+  pointInTime?: Date;
+  replaceExisting: boolean;
+  /** Only plan and read every object once against its manifest's checksum; load nothing. */
+  checkOnly?: boolean;
+  signal: AbortSignal;
+  log: Logger;
+  onStatus?: (status: DatabaseRestoreStatus) => void;
+}
+
+export interface RestoreOutcome {
+  backup: BackupManifest;
+  tables: TableChecksum[];
+  position?: string;
+}
+
+/** A whole restore as the Job runs it: plan (for a point in time), load, replay, checksums. */
+export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
+  let manifest: BackupManifest;
+  let replay: (() => Promise<string>) | undefined;
+  let segmentsToCheck: StoredObject[] = [];
+  if (job.pointInTime) {
+    const pointInTime = job.pointInTime;
+    const pitr = job.engine.pointInTime;
+    if (!pitr) throw new StepError("plan", new Error(`engine ${job.engine.engine} cannot restore to a point in time`));
+    const [backups, segments, states] = await step("plan", () =>
+      Promise.all([listBackupManifests(job.storage, job.source), listArchivedSegments(job.storage, job.source), listArchiverStates(job.storage, job.source)]),
+    );
+    const plan = planPointInTimeRestore({ backups, segments, archivedUntil: states.map((state) => new Date(state.archivedUntil)), pointInTime });
+    if (!plan.ok) throw new StepError("plan", new Error(plan.reason));
+    manifest = plan.backup.manifest;
+    segmentsToCheck = plan.segments.map((segment) => segment.data);
+    job.log.info({ backup: plan.backup.name, segments: plan.segments.length }, "Planned the point-in-time restore");
+    replay = async () => {
+      const reached = await pitr.replay(toArchivedSegments(job.storage, plan.segments, job.signal), { endpoint: job.endpoint, from: manifest.position, stopAt: pointInTime, signal: job.signal, log: job.log });
+      return reached.summary;
+    };
+  } else {
+    if (!job.backup) throw new StepError("plan", new Error("name a backup or a point in time"));
+    const found = await step("manifest", () => readBackupManifest(job.storage, job.source, job.backup!));
+    if (!found) throw new StepError("manifest", new Error(`no manifest at ${s3Url(job.storage.target.bucket, `${backupPrefix(job.storage.target.prefix, job.source, job.backup)}manifest.json`)}: the backup never completed, or its objects were removed`));
+    manifest = found;
+  }
+  if (job.checkOnly) {
+    for (const object of [manifest.data, ...segmentsToCheck]) await step("checksum", () => verifyStoredObject(job.storage, object, job.signal));
+    return { backup: manifest, tables: [], position: manifest.position.summary };
+  }
+  job.onStatus?.({ phase: "Running", backup: manifest.backup, progress: { bytes: 0, totalBytes: manifest.data.size, updatedAt: new Date().toISOString() } });
+  await runRestore({
+    engine: job.engine,
+    endpoint: job.endpoint,
+    storage: job.storage,
+    manifest,
+    replaceExisting: job.replaceExisting,
+    signal: job.signal,
+    log: job.log,
+    onProgress: ({ storedBytes, totalBytes }) => job.onStatus?.({ progress: { bytes: storedBytes, totalBytes, updatedAt: new Date().toISOString() } }),
+  });
+  const position = replay ? await step("replay", replay) : manifest.position.summary;
+  job.onStatus?.({ phase: "Verifying" });
+  const tables = await step("verify", () => job.engine.checksums({ endpoint: job.endpoint, signal: job.signal }));
+  return { backup: manifest, tables, position };
+}
+
+interface RestoreOptions {
+  namespace: string;
+  restore?: string;
+  sourceCluster: string;
+  backup?: string;
+  pointInTime?: string;
+  engine: string;
+  flavor?: string;
+  host?: string;
+  port?: string;
+  socket?: string;
+  replaceExisting?: boolean;
+  checksumsOnly?: boolean;
+  checkOnly?: boolean;
+  report: boolean;
+}
+
+/** The restore Job's command. */
+export function restoreCommand(): Command {
+  return withEngineOptions(new Command("restore"), "target")
+    .description("Restore a backup, or a cluster to a point in time, into a running engine (runs in the restore Job)")
+    .requiredOption("--namespace <namespace>", "namespace of the source cluster")
+    .requiredOption("--source-cluster <name>", "the cluster whose backups and archived logs to read")
+    .option("--restore <name>", "the DatabaseRestore to report into")
+    .option("--backup <name>", "the backup to restore")
+    .option("--point-in-time <time>", "RFC 3339 time to recover to")
+    .option("--replace-existing", "remove the target's user data first (in-place restores)")
+    .option("--checksums-only", "only record per-table checksums of the target (after a restore into a new cluster)")
+    .option("--check-only", "only check the stored objects against their manifests (before creating a new cluster)")
+    .option("--no-report", "do not write progress into the DatabaseRestore status")
+    .action(async (options: RestoreOptions) => {
+      const log = rootLogger.child({ agent: "restore", namespace: options.namespace, restore: options.restore });
+      const reporter = StatusReporter.forRestore(options.report ? options.namespace : undefined, options.restore, log);
+      const controller = new AbortController();
+      process.once("SIGTERM", () => controller.abort(new Error("the restore Job was stopped (SIGTERM)")));
+      const storage = storageFromEnvironment();
+      if (options.checksumsOnly) {
+        const tables = await engineBackupFor(options.engine, options.flavor).checksums({ endpoint: endpointFromOptions(options), signal: controller.signal });
+        await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
+        storage.client.destroy();
+        return;
+      }
+      try {
+        const outcome = await executeRestore({
+          engine: engineBackupFor(options.engine, options.flavor),
+          storage,
+          endpoint: endpointFromOptions(options),
+          source: { namespace: options.namespace, name: options.sourceCluster },
+          backup: options.backup,
+          pointInTime: options.pointInTime ? new Date(options.pointInTime) : undefined,
+          replaceExisting: options.replaceExisting === true,
+          checkOnly: options.checkOnly === true,
+          signal: controller.signal,
+          log,
+          onStatus: (status) => (status.progress ? reporter.progress(status as Record<string, unknown>) : void reporter.write(status as Record<string, unknown>)),
+        });
+        const now = new Date().toISOString();
+        if (options.checkOnly) {
+          await reporter.finish({ backup: outcome.backup.backup });
+          log.info({ backup: outcome.backup.backup }, "Every object matches its manifest");
+          return;
+        }
+        await reporter.finish({
+          phase: "Completed",
+          completedAt: now,
+          backup: outcome.backup.backup,
+          verification: { tables: outcome.tables, checkedAt: now },
+          progress: { bytes: outcome.backup.data.size, totalBytes: outcome.backup.data.size, updatedAt: now },
+        } satisfies DatabaseRestoreStatus);
+        log.info({ backup: outcome.backup.backup, tables: outcome.tables.length, position: outcome.position }, "Restore completed");
+      } catch (error) {
+        const { step: stepName, message } = describeFailure(error, "restore");
+        writeTerminationMessage(`${stepName}: ${message}`);
+        await reporter.finish({ phase: "Failed", completedAt: new Date().toISOString(), error: { step: stepName, message } });
+        log.error({ step: stepName, err: message }, "Restore failed");
+        process.exitCode = 1;
+      } finally {
+        storage.client.destroy();
+      }
+    });
+}
+
+interface VerifyCommandOptions {
+  namespace: string;
+  cluster: string;
+  backup: string;
+  engine: string;
+  flavor?: string;
+  workDir?: string;
+  report: boolean;
+}
+
+/** The verification Job's command: restore one backup into a throwaway instance and record the result. */
+export function verifyCommand(): Command {
+  return withEngineOptions(new Command("verify"), "unused: the throwaway instance's")
+    .description("Restore a backup into a throwaway instance, check it, and record Verified or VerificationFailed")
+    .requiredOption("--namespace <namespace>", "namespace of the cluster and the DatabaseBackup")
+    .requiredOption("--cluster <name>", "the cluster the backup belongs to")
+    .requiredOption("--backup <name>", "the DatabaseBackup to verify")
+    .option("--work-dir <path>", "where the throwaway instance keeps its data (the Job's emptyDir)")
+    .option("--no-report", "do not write the result into the DatabaseBackup status")
+    .action(async (options: VerifyCommandOptions) => {
+      const log = rootLogger.child({ agent: "verify", namespace: options.namespace, backup: options.backup });
+      const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
+      const storage = storageFromEnvironment();
+      const engine = engineBackupFor(options.engine, options.flavor);
+      const controller = new AbortController();
+      const started = Date.now();
+      let verification: NonNullable<DatabaseBackupStatus["verification"]>;
+      try {
+        if (!engine.throwaway) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
+        const instance = await step("start", () => engine.throwaway!(options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-")), log));
+        try {
+          const outcome = await executeRestore({
+            engine,
+            storage,
+            endpoint: instance.endpoint,
+            source: { namespace: options.namespace, name: options.cluster },
+            backup: options.backup,
+            replaceExisting: false,
+            signal: controller.signal,
+            log,
+          });
+          const seconds = Math.round((Date.now() - started) / 1000);
+          verification = {
+            result: "Verified",
+            message: `Restored into a throwaway ${outcome.backup.flavor ?? outcome.backup.engine} in ${seconds}s: ${outcome.tables.length} tables checksummed, sha256 of the stored bytes matched`,
+            checkedAt: new Date().toISOString(),
+            tables: outcome.tables,
+          };
+        } finally {
+          await instance.stop();
+        }
+      } catch (error) {
+        const { step: stepName, message } = describeFailure(error, "verify");
+        verification = { result: "Failed", message: `${stepName}: ${message}`, checkedAt: new Date().toISOString() };
+        process.exitCode = 1;
+      } finally {
+        storage.client.destroy();
+      }
+      writeTerminationMessage(verification.message);
+      await reporter.finish({ verification });
+      log.info({ result: verification.result, message: verification.message }, "Verification finished");
+    });
+}

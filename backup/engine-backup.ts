@@ -1,0 +1,160 @@
+import type { Readable } from "node:stream";
+import type { Logger } from "../shared/log.js";
+import type { BackupPosition, LogSegmentManifest } from "./manifest.js";
+
+/**
+ * The engine-neutral backup interface. backup/ (the agent, the pipeline, the controllers)
+ * only talks to engines through it; each engine folder implements it
+ * (operators/mysql/backup for MySQL/MariaDB). Shaped to fit without change:
+ *   MySQL/MariaDB  dump = mariadb-dump/mysqldump stream; load = mariadb client; logs = binlogs
+ *   Redis          dump = `redis-cli --rdb -`; load offline (RDB file into dataDir before start)
+ *   MongoDB        dump = `mongodump --archive --oplog`; load = mongorestore; logs = oplog slices
+ *   RabbitMQ       dump = GET /api/definitions; load = POST /api/definitions or offline at boot
+ * Bytes go in and out as Node streams: the pipeline adds compression, encryption and S3.
+ */
+
+/** How the agent reaches the database it backs up or restores into. No value here is ever logged. */
+export interface EngineEndpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** Unix socket, when the agent runs beside the engine. */
+  socket?: string;
+  /** Engine-specific extras (e.g. a TLS mode, the management port of RabbitMQ). */
+  options?: Record<string, string>;
+}
+
+export interface EngineIdentity {
+  engine: string;
+  flavor?: string;
+  /** The server's version, e.g. 10.11.19 */
+  version: string;
+}
+
+export interface DumpOptions {
+  endpoint: EngineEndpoint;
+  method: "logical" | "physical";
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface DumpHandle {
+  /** The dump's bytes, as the engine's tool writes them. */
+  stream: Readable;
+  /** Short extension for the data object, e.g. ".sql", ".rdb", ".archive", ".json". */
+  extension: string;
+  contentType: string;
+  /** Tool name and version, for the manifest. */
+  producer: string;
+  /**
+   * Resolves once the stream has ended and the tool exited cleanly; rejects with the tool's
+   * own error (exit code and the end of its stderr) otherwise. The pipeline waits for both
+   * the upload and this before it writes a manifest.
+   */
+  done: Promise<void>;
+  /** When the data is consistent (the snapshot's start); known once `done` resolved. */
+  consistentAt(): Date;
+  /** Where the dump is consistent (GTID set, offset, oplog time); known once `done` resolved. */
+  position(): BackupPosition;
+}
+
+export interface LoadOptions {
+  /** Online load into a running engine. */
+  endpoint?: EngineEndpoint;
+  /** Offline load into a data directory before the engine starts (Redis RDB, RabbitMQ definitions at boot). */
+  dataDir?: string;
+  /** Remove the target's existing user data first, so the result equals the backup (in-place restores). */
+  replaceExisting?: boolean;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** One table's (collection's, keyspace's) checksum, to compare a restore with its source. */
+export interface TableChecksum {
+  table: string;
+  checksum: string;
+}
+
+export interface VerifyOptions {
+  endpoint: EngineEndpoint;
+  signal: AbortSignal;
+}
+
+/** A closed log segment on the engine's side, ready to archive. */
+export interface LocalLogSegment {
+  name: string;
+  size: number;
+}
+
+/** What a segment's bytes told us while they streamed past (times, positions), for its manifest. */
+export interface SegmentBounds {
+  firstEventAt?: Date;
+  lastEventAt?: Date;
+  startPosition?: string;
+  endPosition?: string;
+}
+
+/** Watches a segment's bytes as they stream to S3, without holding them. */
+export interface SegmentScanner {
+  update(chunk: Buffer): void;
+  result(): SegmentBounds;
+}
+
+export interface LogSource {
+  /** Which server's log this is; stable across restarts of the process, new when the server's log history restarts. */
+  streamId(): Promise<string>;
+  /** Whether this instance should archive now (MySQL: only the writable primary). */
+  shouldArchive(): Promise<boolean>;
+  /** Closes the current segment when it holds writes that have waited at least maxAgeMs; says whether it did. */
+  rotateIfDue(maxAgeMs: number, now: Date): Promise<boolean>;
+  /** Closed segments, oldest first. */
+  closedSegments(): Promise<LocalLogSegment[]>;
+  openSegment(name: string): Readable;
+  scanner(): SegmentScanner;
+  /** A moment before which every committed transaction is in a closed segment (for "archived until"). */
+  closedUntil(now: Date): Promise<Date | undefined>;
+  close(): Promise<void>;
+}
+
+export interface ReplayOptions {
+  endpoint: EngineEndpoint;
+  /** Where the base backup is consistent: replay skips what it already holds. */
+  from: BackupPosition;
+  /** Replay transactions committed up to and including this instant (the engine's time resolution applies). */
+  stopAt: Date;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface ArchivedSegment {
+  manifest: LogSegmentManifest;
+  /** Decrypted and decompressed bytes, opened only when the replay reaches the segment. */
+  open(): Promise<Readable>;
+}
+
+export interface PointInTimeRecovery {
+  logSource(endpoint: EngineEndpoint, options: { dataDir?: string; log: Logger }): Promise<LogSource>;
+  /** Applies the segments (oldest first) on top of a loaded base backup; returns the position reached. */
+  replay(segments: ArchivedSegment[], options: ReplayOptions): Promise<BackupPosition>;
+}
+
+/** A private, empty instance of the engine to restore into and check (backup verification). */
+export interface ThrowawayInstance {
+  endpoint: EngineEndpoint;
+  stop(): Promise<void>;
+}
+
+export interface EngineBackup {
+  readonly engine: string;
+  identify(endpoint: EngineEndpoint, signal: AbortSignal): Promise<EngineIdentity>;
+  dump(options: DumpOptions): Promise<DumpHandle>;
+  /** Loads a dump's bytes; resolves when the engine accepted all of it. */
+  load(stream: Readable, options: LoadOptions): Promise<void>;
+  /** Per-table checksums of everything a backup holds, for verification and restore reports. */
+  checksums(options: VerifyOptions): Promise<TableChecksum[]>;
+  /** Starts an empty instance with its data under workDir, for verification Jobs. */
+  throwaway?(workDir: string, log: Logger): Promise<ThrowawayInstance>;
+  /** Present for engines that can recover to a point in time. */
+  pointInTime?: PointInTimeRecovery;
+}

@@ -1,0 +1,162 @@
+import { PassThrough, Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Logger } from "../shared/log.js";
+import type { ArchivedSegment, LogSource } from "./engine-backup.js";
+import { createCompressStream, type Compression } from "./format/compression.js";
+import { MeasureStream } from "./format/measure.js";
+import {
+  MANIFEST_FORMAT,
+  archiverState,
+  archiverStateKey,
+  logSegmentKeys,
+  logSegmentManifest,
+  logsPrefix,
+  type ArchiverState,
+  type ClusterRef,
+  type LogSegmentManifest,
+} from "./manifest.js";
+import { byteCounter, openStoredObject, storedObjectOf, type StorageContext } from "./pipeline.js";
+import { createEncryptStream } from "./format/encryption.js";
+import { getText, listObjects, putText, uploadStream } from "./s3/objects.js";
+
+export interface ArchiveOptions {
+  engine: string;
+  storage: StorageContext;
+  cluster: ClusterRef;
+  compression: Compression;
+  /** A commit waits at most this long before its segment is closed (then uploaded). */
+  maxSegmentAgeMs: number;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** Uploads one closed segment and then its manifest (the manifest's presence means the segment is whole). */
+export async function archiveSegment(source: LogSource, stream: string, name: string, options: ArchiveOptions): Promise<LogSegmentManifest> {
+  const { client, target, key } = options.storage;
+  const keys = logSegmentKeys(target.prefix, options.cluster, stream, name, options.compression, key !== undefined);
+  const scanner = source.scanner();
+  let rawBytes = 0;
+  const observe = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        scanner.update(chunk);
+        callback(null, chunk);
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+  const stored = new MeasureStream();
+  const body = new PassThrough();
+  const stages: (Readable | Transform)[] = [source.openSegment(name), observe, byteCounter((total) => (rawBytes = total)), createCompressStream(options.compression)];
+  if (key) stages.push(createEncryptStream(key));
+  stages.push(stored, body);
+  await Promise.all([
+    pipeline(stages as unknown as [Readable, PassThrough]).catch((error: unknown) => {
+      body.destroy(error as Error);
+      throw error;
+    }),
+    uploadStream(client, target.bucket, keys.data, body, { contentType: "application/octet-stream" }).catch((error: unknown) => {
+      body.destroy();
+      throw error;
+    }),
+  ]);
+  const bounds = scanner.result();
+  const manifest: LogSegmentManifest = {
+    format: MANIFEST_FORMAT,
+    kind: "LogSegment",
+    engine: options.engine,
+    cluster: options.cluster,
+    stream,
+    segment: name,
+    firstEventAt: bounds.firstEventAt?.toISOString(),
+    lastEventAt: bounds.lastEventAt?.toISOString(),
+    startPosition: bounds.startPosition,
+    endPosition: bounds.endPosition,
+    archivedAt: (options.now ?? (() => new Date()))().toISOString(),
+    data: storedObjectOf(keys.data, stored, rawBytes, options.compression, key, "application/octet-stream"),
+  };
+  await putText(client, target.bucket, keys.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** Every archived segment's manifest for a cluster, all streams. */
+export async function listArchivedSegments(storage: StorageContext, cluster: ClusterRef): Promise<LogSegmentManifest[]> {
+  const prefix = logsPrefix(storage.target.prefix, cluster);
+  const objects = await listObjects(storage.client, storage.target.bucket, prefix);
+  const manifests: LogSegmentManifest[] = [];
+  for (const object of objects) {
+    if (!object.key.endsWith(".json") || object.key.endsWith("/archiver.json")) continue;
+    const text = await getText(storage.client, storage.target.bucket, object.key);
+    if (text === undefined) continue;
+    const parsed = logSegmentManifest.safeParse(JSON.parse(text));
+    if (parsed.success) manifests.push(parsed.data);
+  }
+  return manifests;
+}
+
+export async function listArchiverStates(storage: StorageContext, cluster: ClusterRef): Promise<ArchiverState[]> {
+  const prefix = logsPrefix(storage.target.prefix, cluster);
+  const objects = await listObjects(storage.client, storage.target.bucket, prefix);
+  const states: ArchiverState[] = [];
+  for (const object of objects.filter((candidate) => candidate.key.endsWith("/archiver.json"))) {
+    const text = await getText(storage.client, storage.target.bucket, object.key);
+    const parsed = text === undefined ? undefined : archiverState.safeParse(JSON.parse(text));
+    if (parsed?.success) states.push(parsed.data);
+  }
+  return states;
+}
+
+/** Segments as the engine's replay takes them: each opened (downloaded, checked, decrypted, decompressed) when reached. */
+export function toArchivedSegments(storage: StorageContext, manifests: LogSegmentManifest[], signal?: AbortSignal): ArchivedSegment[] {
+  return manifests.map((manifest) => ({ manifest, open: () => openStoredObject(storage, manifest.data, { signal }) }));
+}
+
+const STATE_EVERY_MS = 10_000;
+
+/**
+ * One pass of the archiver: rotate the current segment when due, upload every closed segment
+ * not yet in S3, then record how far the archive reaches. Run every second by the sidecar.
+ */
+export class LogArchiver {
+  private archived?: Set<string>;
+  private stream?: string;
+  private lastSegment?: string;
+  private stateWrittenAt = 0;
+
+  constructor(
+    private readonly source: LogSource,
+    private readonly options: ArchiveOptions,
+  ) {}
+
+  /** maxSegmentAgeMs 0 closes the current segment now (a last pass before the sidecar stops). */
+  async pass(override: { maxSegmentAgeMs?: number } = {}): Promise<{ archived: string[]; active: boolean }> {
+    const now = (this.options.now ?? (() => new Date()))();
+    if (!(await this.source.shouldArchive())) return { archived: [], active: false };
+    this.stream ??= await this.source.streamId();
+    const { target, client } = this.options.storage;
+    if (!this.archived) {
+      const prefix = logSegmentKeys(target.prefix, this.options.cluster, this.stream, "", "none", false).manifest.replace(/\.json$/, "");
+      const existing = await listObjects(client, target.bucket, prefix);
+      this.archived = new Set(existing.filter((object) => object.key.endsWith(".json")).map((object) => object.key.slice(prefix.length, -".json".length)));
+    }
+    await this.source.rotateIfDue(override.maxSegmentAgeMs ?? this.options.maxSegmentAgeMs, now);
+    const uploaded: string[] = [];
+    for (const segment of await this.source.closedSegments()) {
+      if (this.archived.has(segment.name)) continue;
+      await archiveSegment(this.source, this.stream, segment.name, this.options);
+      this.archived.add(segment.name);
+      uploaded.push(segment.name);
+      this.options.log.info({ segment: segment.name, bytes: segment.size }, "Archived a log segment");
+    }
+    this.lastSegment = uploaded.at(-1) ?? this.lastSegment;
+    const until = await this.source.closedUntil(now);
+    // "Archived until" moves every pass; writing it every 10 s (or after an upload) is plenty.
+    if (until && (uploaded.length > 0 || now.getTime() - this.stateWrittenAt >= STATE_EVERY_MS)) {
+      const state: ArchiverState = { format: MANIFEST_FORMAT, kind: "ArchiverState", stream: this.stream, archivedUntil: until.toISOString(), lastSegment: this.lastSegment };
+      await putText(client, target.bucket, archiverStateKey(target.prefix, this.options.cluster, this.stream), JSON.stringify(state));
+      this.stateWrittenAt = now.getTime();
+    }
+    return { archived: uploaded, active: true };
+  }
+}

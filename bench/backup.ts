@@ -1,0 +1,134 @@
+/**
+ * Backup and restore throughput of the agent next to the raw tools on the same data, and the
+ * agent's peak RSS. Real processes: mariadbd (two, on loopback addresses), versitygw, and the
+ * agent as its own process (`steward agent backup|restore`, as in a Job), so its RSS is its own.
+ *   raw backup:  mariadb-dump (same flags) | gzip > /dev/null   (and | zstd -3, our default)
+ *   raw restore: mariadb < dump.sql (a plain file, the fastest a raw import gets)
+ * Dataset: STEWARD_BENCH_BACKUP_MB (default 1100) MiB of dump, generated server-side.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startMariaDb, type MariaDbServer } from "../test/fixtures/mariadb-server.js";
+import { startS3, type S3Fixture } from "../test/fixtures/s3.js";
+import { buildDumpCommand, connectionArgs } from "../operators/mysql/backup/dump-command.js";
+
+const REPO = join(import.meta.dirname, "..", "..");
+
+function sh(script: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-o", "pipefail", "-c", script], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.once("close", (code) => (code === 0 ? resolve((Date.now() - started) / 1000) : reject(new Error(`${script.slice(0, 80)}... exited ${code}: ${stderr}`))));
+  });
+}
+
+/** Runs the agent as a process; returns seconds and its peak RSS (VmHWM) in MiB. */
+function agent(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMiB: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, "bin", "steward.js"), "agent", ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, STEWARD_LOG_LEVEL: "warn", ...env } });
+    let peak = 0;
+    const sample = () => {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        if (match) peak = Math.max(peak, Number(match[1]) / 1024);
+      } catch {
+        // exited
+      }
+    };
+    const timer = setInterval(sample, 100);
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-3000)));
+    child.once("close", (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve({ seconds: (Date.now() - started) / 1000, peakRssMiB: Math.round(peak) });
+      else reject(new Error(`steward agent ${args[0]} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function generate(server: MariaDbServer, megabytes: number): Promise<void> {
+  const connection = await server.connect();
+  await connection.query("CREATE DATABASE bench; CREATE TABLE bench.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), status VARCHAR(16), note TEXT, amount DECIMAL(12,2), created DATETIME)");
+  // ~420 bytes of dump per row: hex digests (compress about 2:1, like ordinary text and ids).
+  const rows = Math.ceil((megabytes * 1024 * 1024) / 420);
+  for (let start = 1; start <= rows; start += 200_000) {
+    const end = Math.min(rows, start + 199_999);
+    await connection.query(
+      `INSERT INTO bench.orders SELECT seq, CONCAT('customer-', seq % 100000), ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'done'), CONCAT(SHA2(seq, 512), MD5(seq), SHA2(seq + 1, 512), SHA2(seq + 2, 256)), (seq % 100000) / 100, FROM_UNIXTIME(1700000000 + seq) FROM bench.seq_${start}_to_${end}`,
+    );
+  }
+  await connection.end();
+}
+
+export async function benchBackup(): Promise<Record<string, number | string>> {
+  const megabytes = Number(process.env.STEWARD_BENCH_BACKUP_MB ?? 1100);
+  const results: Record<string, number | string> = {};
+  const say = (key: string, value: number | string) => {
+    results[`backup.${key}`] = value;
+    console.log(`backup.${key} = ${value}`);
+  };
+  let source: MariaDbServer | undefined;
+  let target: MariaDbServer | undefined;
+  let s3: S3Fixture | undefined;
+  const dumpFile = join(REPO, ".bench-dump.sql");
+  try {
+    [source, target, s3] = await Promise.all([startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 }), startS3()]);
+    let t = Date.now();
+    await generate(source, megabytes);
+    console.log(`generated the dataset in ${Math.round((Date.now() - t) / 1000)} s`);
+    const endpoint = { host: source.host, port: source.port, username: "root", password: source.password };
+    const dump = buildDumpCommand("mariadb", endpoint, []);
+    const dumpLine = `${dump.command} ${dump.args.map((arg) => `'${arg}'`).join(" ")}`;
+    const env = { MYSQL_PWD: source.password };
+    await sh(`${dumpLine} > '${dumpFile}'`, env);
+    const rawBytes = statSync(dumpFile).size;
+    say("dataset_mib", Math.round(rawBytes / 1048576));
+
+    const rawGzip = await sh(`${dumpLine} | gzip > /dev/null`, env);
+    say("raw_dump_gzip_mib_s", +(rawBytes / 1048576 / rawGzip).toFixed(1));
+    const rawZstd = await sh(`${dumpLine} | zstd -3 -q > /dev/null`, env);
+    say("raw_dump_zstd_mib_s", +(rawBytes / 1048576 / rawZstd).toFixed(1));
+
+    const storageEnv = {
+      STEWARD_STORAGE: JSON.stringify({ endpoint: s3.endpoint, region: "us-east-1", bucket: s3.bucket, prefix: "bench/", forcePathStyle: true }),
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      STEWARD_DB_USER: "root",
+      STEWARD_DB_PASSWORD: source.password,
+    };
+    const backupArgs = (name: string, compression: string) => ["backup", "--no-report", "--namespace", "bench", "--cluster", "source", "--backup", name, "--engine", "mysql", "--flavor", "mariadb", "--host", source!.host, "--port", String(source!.port), "--compression", compression];
+    const ours = {
+      gzip: await agent(backupArgs("gzip", "gzip"), storageEnv),
+      zstd: await agent(backupArgs("zstd", "zstd"), storageEnv),
+      zstdEncrypted: await agent(backupArgs("zstd-enc", "zstd"), { ...storageEnv, STEWARD_BACKUP_KEY: Buffer.alloc(32, 7).toString("base64") }),
+    };
+    say("agent_gzip_mib_s", +(rawBytes / 1048576 / ours.gzip.seconds).toFixed(1));
+    say("agent_zstd_mib_s", +(rawBytes / 1048576 / ours.zstd.seconds).toFixed(1));
+    say("agent_zstd_encrypted_mib_s", +(rawBytes / 1048576 / ours.zstdEncrypted.seconds).toFixed(1));
+    say("ratio_gzip_vs_raw_gzip", +(rawGzip / ours.gzip.seconds).toFixed(2));
+    say("ratio_zstd_vs_raw_zstd", +(rawZstd / ours.zstd.seconds).toFixed(2));
+    say("ratio_zstd_vs_raw_gzip", +(rawGzip / ours.zstd.seconds).toFixed(2));
+    say("agent_backup_peak_rss_mib", Math.max(ours.gzip.peakRssMiB, ours.zstd.peakRssMiB, ours.zstdEncrypted.peakRssMiB));
+
+    t = Date.now();
+    const targetEnv = { MYSQL_PWD: target.password };
+    const rawImport = await sh(`mariadb ${connectionArgs({ host: target.host, port: target.port, username: "root" }).join(" ")} --max-allowed-packet=1G < '${dumpFile}'`, targetEnv);
+    say("raw_import_mib_s", +(rawBytes / 1048576 / rawImport).toFixed(1));
+    const restore = await agent(
+      ["restore", "--no-report", "--namespace", "bench", "--source-cluster", "source", "--backup", "zstd", "--engine", "mysql", "--flavor", "mariadb", "--host", target.host, "--port", String(target.port), "--replace-existing"],
+      { ...storageEnv, STEWARD_DB_PASSWORD: target.password },
+    );
+    say("agent_restore_mib_s", +(rawBytes / 1048576 / restore.seconds).toFixed(1));
+    say("ratio_restore_vs_raw_import", +(rawImport / restore.seconds).toFixed(2));
+    say("agent_restore_peak_rss_mib", restore.peakRssMiB);
+    console.log(`restores took ${Math.round((Date.now() - t) / 1000)} s`);
+  } finally {
+    rmSync(dumpFile, { force: true });
+    await Promise.all([source?.stop(), target?.stop(), s3?.destroy()]);
+  }
+  return results;
+}

@@ -1,0 +1,66 @@
+import { Command } from "commander";
+import { ANNOTATIONS, databaseCluster, type DatabaseCluster } from "../shared/api/index.js";
+import { KubeClient, RESOURCES } from "../shared/k8s/client.js";
+import { kubeconfigOption, namespaceOf } from "./options.js";
+
+export interface SwitchoverOutcome {
+  done: boolean;
+  ok?: boolean;
+  message: string;
+}
+
+/**
+ * Reads a cluster after a switchover request: done once the operator removed the annotation
+ * and recorded a lastSwitchover newer than the request. Pure, for tests.
+ */
+export function switchoverOutcome(cluster: DatabaseCluster, requestedAt: Date): SwitchoverOutcome {
+  const pending = cluster.metadata.annotations?.[ANNOTATIONS.switchover];
+  const last = cluster.status?.lastSwitchover;
+  // lastSwitchover.at has millisecond precision; compare to the second to tolerate clock skew.
+  if (!pending && last && Date.parse(last.at) >= Math.floor(requestedAt.getTime() / 1000) * 1000 - 1000) {
+    return { done: true, ok: last.to !== undefined, message: last.result };
+  }
+  return { done: false, message: pending ? `waiting for the operator (primary ${cluster.status?.currentPrimary ?? "unknown"})` : "waiting for the operator to record the result" };
+}
+
+/**
+ * `steward switchover CLUSTER [--to POD]`: asks the operator for a planned change of primary by
+ * setting the steward.dev/switchover annotation (a pod name or "auto"), then follows it until
+ * the operator records the result in status.lastSwitchover.
+ */
+export function switchoverCommand(): Command {
+  return kubeconfigOption(new Command("switchover"))
+    .description("Move the primary of a MySQL/MariaDB cluster to a replica (writes pause for about a second)")
+    .argument("<cluster>", "DatabaseCluster name")
+    .option("--to <pod>", "the replica to promote (default: the most advanced healthy replica)")
+    .option("-n, --namespace <namespace>", "namespace (default: the kubeconfig's)")
+    .option("--no-wait", "return once the request is recorded")
+    .option("--timeout <seconds>", "how long to wait for the result", "120")
+    .action(async (name: string, options: { kubeconfig?: string; namespace?: string; to?: string; wait: boolean; timeout: string }) => {
+      const client = KubeClient.fromKubeconfig(options.kubeconfig);
+      const namespace = namespaceOf(client, options.namespace);
+      const raw = await client.get(RESOURCES.DatabaseCluster, namespace, name);
+      if (!raw) throw new Error(`DatabaseCluster ${name} not found in namespace ${namespace}`);
+      const cluster = databaseCluster.parse(raw);
+      if (cluster.spec.engine !== "mysql") throw new Error(`${name} is a ${cluster.spec.engine} cluster; switchover is for engine mysql`);
+      const target = options.to ?? "auto";
+      if (target !== "auto" && !target.startsWith(`${name}-`)) throw new Error(`--to must name a pod of ${name} (${name}-0, ${name}-1, ...), got ${target}`);
+      const requestedAt = new Date();
+      await client.mergePatch(RESOURCES.DatabaseCluster, namespace, name, { metadata: { annotations: { [ANNOTATIONS.switchover]: target } } });
+      console.log(`Requested a switchover of ${name} to ${target === "auto" ? "the most advanced healthy replica" : target} (primary now ${cluster.status?.currentPrimary ?? "unknown"})`);
+      if (!options.wait) return;
+      const deadline = Date.now() + Number(options.timeout) * 1000;
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const current = await client.get(RESOURCES.DatabaseCluster, namespace, name);
+        if (!current) throw new Error(`DatabaseCluster ${name} was deleted`);
+        const outcome = switchoverOutcome(databaseCluster.parse(current), requestedAt);
+        if (outcome.done) {
+          console.log(outcome.message);
+          if (!outcome.ok) process.exitCode = 1;
+          return;
+        }
+      }
+      throw new Error(`no result within ${options.timeout}s; see kubectl describe databasecluster ${name}`);
+    });
+}

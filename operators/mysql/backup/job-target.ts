@@ -1,0 +1,79 @@
+import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
+import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
+import { ENV } from "../../../backup/agent/environment.js";
+import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
+
+/**
+ * How a backup, restore or checksum step reaches a MySQL/MariaDB cluster: the primary (the
+ * dump's GTID position is then on the same history the archiver uploads), as root, with the
+ * password from the cluster's credentials Secret by reference.
+ */
+export interface EngineJobTarget {
+  args: string[];
+  env: V1EnvVar[];
+}
+
+export function mysqlJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "flavor">, host?: string): EngineJobTarget {
+  const names = mysqlNames(cluster);
+  return {
+    args: ["--engine", "mysql", "--flavor", spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
+    env: [
+      { name: ENV.dbUser, value: USERS.root },
+      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.root } } },
+    ],
+  };
+}
+
+/** The Secret (kept by the backup controllers, owned by the cluster) with the storage's location and credentials for in-pod agents. */
+export function backupStorageSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {
+  return `${cluster.metadata.name}-backup-storage`;
+}
+
+/** The Secret with what the first pod of a cluster created from a backup needs to restore it. */
+export function bootstrapSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {
+  return `${cluster.metadata.name}-bootstrap`;
+}
+
+/**
+ * The PITR sidecar: `steward agent archive-binlogs` beside mariadbd, on the same data volume
+ * (binlogs are read as files from MYSQL_PATHS.dataDir) and the server's Unix socket, with the
+ * storage from the cluster's `<cluster>-backup-storage` Secret. It uploads closed binlogs and
+ * closes the current one at most 10 s after a commit, so losing every node loses at most
+ * ~10 s of commits. Only the writable primary's sidecar uploads; the others idle.
+ */
+export function buildBinlogArchiverContainer(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "flavor" | "backup">, agentImage: string): V1Container {
+  const names = mysqlNames(cluster);
+  return {
+    name: "binlog-archiver",
+    image: agentImage,
+    command: ["steward", "agent", "archive-binlogs"],
+    args: [
+      "--namespace",
+      names.namespace,
+      "--cluster",
+      names.cluster,
+      "--engine",
+      "mysql",
+      "--socket",
+      MYSQL_PATHS.socket,
+      "--data-dir",
+      MYSQL_PATHS.dataDir,
+      "--compression",
+      spec.backup?.compression ?? "zstd",
+      "--max-segment-age",
+      "10s",
+    ],
+    env: [
+      { name: ENV.dbUser, value: USERS.root },
+      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.root } } },
+      { name: "STEWARD_COMPONENT", value: "binlog-archiver" },
+      { name: "NODE_OPTIONS", value: "--max-semi-space-size=1" },
+    ],
+    envFrom: [{ secretRef: { name: backupStorageSecretName(cluster) } }],
+    resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "192Mi" } },
+    volumeMounts: [
+      { name: "data", mountPath: MYSQL_PATHS.base, readOnly: true },
+      { name: "run", mountPath: MYSQL_PATHS.runDir },
+    ],
+  };
+}

@@ -1,0 +1,172 @@
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { pipeline as pipelineCallback } from "node:stream";
+import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
+import type { MysqlFlavor } from "../../../shared/api/index.js";
+import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdentity, LoadOptions, TableChecksum, ThrowawayInstance, VerifyOptions } from "../../../backup/engine-backup.js";
+import type { Logger } from "../../../shared/log.js";
+import { startThrowawayMariaDb } from "./throwaway.js";
+import type { BackupPosition } from "../../../backup/manifest.js";
+import { runTool } from "../../../backup/tool-process.js";
+import { createBinlogSource } from "./binlog-source.js";
+import { replayBinlogs } from "./binlog-replay.js";
+import { SYSTEM_SCHEMAS, buildDumpCommand, buildLoadCommand, describePosition, parseDumpPosition, parseServerVersion, toolEnvironment } from "./dump-command.js";
+
+export async function connectTo(endpoint: EngineEndpoint, database?: string): Promise<Connection> {
+  return createConnection({
+    host: endpoint.socket ? undefined : endpoint.host,
+    port: endpoint.socket ? undefined : endpoint.port,
+    socketPath: endpoint.socket,
+    user: endpoint.username,
+    password: endpoint.password,
+    database,
+    connectTimeout: 10_000,
+    multipleStatements: false,
+  });
+}
+
+export async function withConnection<T>(endpoint: EngineEndpoint, use: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await connectTo(endpoint);
+  try {
+    return await use(connection);
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+async function userDatabases(connection: Connection): Promise<string[]> {
+  const [rows] = await connection.query<RowDataPacket[]>("SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME");
+  return rows.map((row) => String(row.name)).filter((name) => !(SYSTEM_SCHEMAS as readonly string[]).includes(name));
+}
+
+function quoteIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, "``")}\``;
+}
+
+/**
+ * Watches the dump as it streams: keeps its first and last 16 KiB (the position comments are
+ * there) and notes when the position line appeared, which the tool prints only once its
+ * snapshot is open: a conservative "consistent at" time for point-in-time planning.
+ */
+class DumpWatcher extends Transform {
+  head = "";
+  tail = "";
+  consistentAt?: Date;
+  firstByteAt?: Date;
+  private static readonly KEEP = 16 * 1024;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.firstByteAt ??= new Date();
+    if (this.head.length < DumpWatcher.KEEP) {
+      this.head += chunk.subarray(0, DumpWatcher.KEEP - this.head.length).toString("latin1");
+      if (!this.consistentAt && /(MASTER|SOURCE)_LOG_POS=\d+/.test(this.head)) this.consistentAt = new Date();
+    }
+    this.tail = (this.tail + chunk.subarray(Math.max(0, chunk.length - DumpWatcher.KEEP)).toString("latin1")).slice(-DumpWatcher.KEEP);
+    callback(null, chunk);
+  }
+}
+
+export class MysqlBackup implements EngineBackup {
+  readonly engine = "mysql";
+
+  /** The flavour of the cluster; identify() reads the server's own when asked. */
+  constructor(private readonly flavor: MysqlFlavor = "mariadb") {}
+
+  async identify(endpoint: EngineEndpoint): Promise<EngineIdentity> {
+    const text = await withConnection(endpoint, async (connection) => {
+      const [rows] = await connection.query<RowDataPacket[]>("SELECT VERSION() AS version");
+      return String(rows[0]?.version ?? "");
+    });
+    const { flavor, version } = parseServerVersion(text);
+    return { engine: "mysql", flavor, version };
+  }
+
+  async dump(options: DumpOptions): Promise<DumpHandle> {
+    if (options.method === "physical") throw new Error("physical backups (mariabackup) are not implemented yet; use method: logical");
+    const databases = this.flavor === "mysql" ? await withConnection(options.endpoint, userDatabases) : [];
+    const { command, args } = buildDumpCommand(this.flavor, options.endpoint, databases);
+    options.log.info({ command, args }, "Starting the dump");
+    const tool = runTool(command, args, { env: toolEnvironment(options.endpoint), signal: options.signal, redact: [options.endpoint.password ?? ""] });
+    const watcher = new DumpWatcher();
+    // pipeline, not pipe: whoever reads the dump giving up must reach the tool (and stop it).
+    const stream = watcher;
+    pipelineCallback(tool.output!, watcher, () => undefined);
+    let position: BackupPosition | undefined;
+    // The tool may exit before its last bytes went through the watcher: wait for both.
+    const watched = new Promise<void>((resolve, reject) => {
+      watcher.once("finish", resolve);
+      watcher.once("error", reject);
+      watcher.once("close", () => reject(new Error(`${command}'s output was abandoned before its end`)));
+    });
+    watched.catch(() => undefined);
+    const done = Promise.all([tool.exited, watched]).then(() => {
+      const parsed = parseDumpPosition(watcher.head, watcher.tail);
+      if (parsed.gtidSet === undefined && parsed.binlogFile === undefined) {
+        throw new Error(`${command} wrote no replication position: is binary logging on (log_bin) on the server?`);
+      }
+      position = { summary: describePosition(parsed), ...parsed };
+    });
+    return {
+      stream,
+      extension: ".sql",
+      contentType: "application/sql",
+      producer: `${command} (${this.flavor})`,
+      done,
+      consistentAt: () => watcher.consistentAt ?? watcher.firstByteAt ?? new Date(),
+      position: () => {
+        if (!position) throw new Error("the dump has not finished: no position yet");
+        return position;
+      },
+    };
+  }
+
+  async load(stream: Readable, options: LoadOptions): Promise<void> {
+    if (!options.endpoint) throw new Error("MySQL loads into a running server: an endpoint is needed");
+    if (options.replaceExisting) await this.dropUserDatabases(options.endpoint);
+    const { command, args } = buildLoadCommand(this.flavor, options.endpoint);
+    const tool = runTool(command, args, { env: toolEnvironment(options.endpoint), signal: options.signal, stdin: "pipe", stdout: "ignore", redact: [options.endpoint.password ?? ""] });
+    const feeding = pipeline(stream, tool.input!).catch((error: unknown) => {
+      // The client exiting early (a SQL error) breaks the pipe: its own error says more.
+      tool.child.kill("SIGTERM");
+      throw error;
+    });
+    const [fed, exited] = await Promise.allSettled([feeding, tool.exited]);
+    if (exited.status === "rejected") throw exited.reason;
+    if (fed.status === "rejected") throw fed.reason;
+  }
+
+  /** Empties the server of everything a backup holds, for an in-place restore. */
+  async dropUserDatabases(endpoint: EngineEndpoint): Promise<string[]> {
+    return withConnection(endpoint, async (connection) => {
+      const databases = await userDatabases(connection);
+      for (const database of databases) await connection.query(`DROP DATABASE ${quoteIdentifier(database)}`);
+      return databases;
+    });
+  }
+
+  async checksums(options: VerifyOptions): Promise<TableChecksum[]> {
+    return withConnection(options.endpoint, async (connection) => {
+      const [tables] = await connection.query<RowDataPacket[]>(
+        `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map(() => "?").join(",")}) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+        [...SYSTEM_SCHEMAS],
+      );
+      const names = tables.map((row) => `${quoteIdentifier(String(row.s))}.${quoteIdentifier(String(row.t))}`);
+      const result: TableChecksum[] = [];
+      for (let start = 0; start < names.length; start += 50) {
+        const [rows] = await connection.query<RowDataPacket[]>(`CHECKSUM TABLE ${names.slice(start, start + 50).join(", ")}`);
+        for (const row of rows) result.push({ table: String(row.Table), checksum: row.Checksum === null ? "null" : String(row.Checksum) });
+      }
+      return result;
+    });
+  }
+
+  async throwaway(workDir: string, log: Logger): Promise<ThrowawayInstance> {
+    if (this.flavor !== "mariadb") throw new Error("verification needs a mysqld of the backup's flavour; this image has MariaDB only");
+    return startThrowawayMariaDb(workDir, log);
+  }
+
+  readonly pointInTime = {
+    logSource: createBinlogSource,
+    replay: replayBinlogs,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The engine client: one SQL session with one instance (mysql2), and what the operator reads
+ * and does through it. Flavour differences come from flavor.ts; nothing here logs a password.
+ */
+import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
+import { flavorSql, type FlavorSql, type ReplicationStatus, type ServerVariables, type Statement } from "./flavor.js";
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export interface InstanceFacts {
+  variables: ServerVariables;
+  /** Absent when the instance has no replication configured. */
+  replication?: ReplicationStatus;
+  /** Client sessions (not replication or system threads). */
+  clientSessions?: number;
+}
+
+export const CONNECT_TIMEOUT_MS = 1_000;
+export const QUERY_TIMEOUT_MS = 3_000;
+
+/** One session with one instance. Callers close it (use `withInstance`). */
+export class InstanceSession {
+  private constructor(
+    readonly name: string,
+    private readonly connection: Connection,
+    readonly sql: FlavorSql,
+  ) {}
+
+  static async open(name: string, endpoint: Endpoint, flavor: FlavorSql["flavor"], connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<InstanceSession> {
+    const connection = await createConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: endpoint.user,
+      password: endpoint.password,
+      connectTimeout: connectTimeoutMs,
+      // Administrative statements only; no user data passes through this session.
+      multipleStatements: false,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
+    // A dead peer must not hang the reconcile.
+    connection.on("error", () => undefined);
+    return new InstanceSession(name, connection, flavorSql(flavor));
+  }
+
+  async query(statement: string | Statement, timeoutMs = QUERY_TIMEOUT_MS): Promise<Record<string, unknown>[]> {
+    const { sql, values } = typeof statement === "string" ? { sql: statement, values: undefined } : statement;
+    const [rows] = await this.connection.query<RowDataPacket[]>({ sql, values, timeout: timeoutMs });
+    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+  }
+
+  async run(statements: (string | Statement)[], timeoutMs = QUERY_TIMEOUT_MS): Promise<void> {
+    for (const statement of statements) await this.query(statement, timeoutMs);
+  }
+
+  async facts(): Promise<InstanceFacts> {
+    const [variables] = await this.query(this.sql.variables);
+    const [replica] = await this.query(this.sql.replicaStatus);
+    const [sessions] = await this.query(
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND USER NOT IN ('system user', 'event_scheduler') AND ID <> CONNECTION_ID()",
+    );
+    return {
+      variables: this.sql.parseVariables(variables ?? {}),
+      replication: replica ? this.sql.parseReplicaStatus(replica) : undefined,
+      clientSessions: Number(sessions?.n ?? 0),
+    };
+  }
+
+  /** Kills every client session except ours, replication threads and the given users' (the operator's). */
+  async killClientSessions(keepUsers: string[]): Promise<number> {
+    const rows = await this.query({
+      sql:
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') " +
+        "AND USER NOT IN ('system user', 'event_scheduler') AND USER NOT IN (?)",
+      values: [keepUsers.length > 0 ? keepUsers : [""]] as unknown as string[],
+    });
+    let killed = 0;
+    for (const row of rows) {
+      try {
+        await this.query(`KILL CONNECTION ${Number(row.id)}`);
+        killed++;
+      } catch {
+        // Gone already.
+      }
+    }
+    return killed;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.connection.end();
+    } catch {
+      this.connection.destroy();
+    }
+  }
+
+  destroy(): void {
+    this.connection.destroy();
+  }
+}
+
+export async function withInstance<T>(name: string, endpoint: Endpoint, flavor: FlavorSql["flavor"], action: (session: InstanceSession) => Promise<T>): Promise<T> {
+  const session = await InstanceSession.open(name, endpoint, flavor);
+  try {
+    return await action(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Short text of an error for status messages (never includes statement values). */
+export function describeError(error: unknown): string {
+  if (error && typeof error === "object") {
+    const code = (error as { code?: unknown }).code;
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === "string" && message) return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+    if (typeof code === "string") return code;
+  }
+  return String(error);
+}

@@ -1,0 +1,28 @@
+/**
+ * How backup, restore and checksum Jobs (backup/controllers) reach a Redis cluster: as the
+ * operator's ACL user (a backup needs SYNC and INFO, an in-place restore REPLICAOF and CLIENT
+ * KILL, checksums SCAN and SELECT), with the password from the credentials Secret by reference.
+ * Backups read a replica through the replicas Service (the snapshot's fork stays off the
+ * primary); a single-instance cluster has only its primary.
+ */
+import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
+import { ENV } from "../../../backup/agent/environment.js";
+import type { EngineJobTarget } from "../../mysql/backup/job-target.js";
+import { CREDENTIAL_KEYS, REDIS_PORT, USERS, redisNames } from "../names.js";
+
+export function redisJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "replicas">, host?: string): EngineJobTarget {
+  const names = redisNames(cluster);
+  return {
+    args: ["--engine", "redis", "--host", host ?? (spec.replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(REDIS_PORT)],
+    env: [
+      { name: ENV.dbUser, value: USERS.operator },
+      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.operator } } },
+    ],
+  };
+}
+
+/** The primary's own address, for an in-place restore (the primary Service is fenced meanwhile). */
+export function redisPrimaryHost(cluster: DatabaseCluster): string | undefined {
+  const primary = cluster.status?.currentPrimary;
+  return primary ? redisNames(cluster).podHost(primary) : undefined;
+}

@@ -1,0 +1,148 @@
+/**
+ * The Redis engine: what the DatabaseCluster controller calls for `engine: redis` (see
+ * operators/engine.ts for the order). Builders are in resources/, decisions in planner.ts,
+ * commands in client.ts/roles.ts, the convergence in heal.ts, promotion.ts, maintenance.ts.
+ */
+import { hostname } from "node:os";
+import { LABELS } from "../../shared/api/index.js";
+import type { EffectiveSpec } from "../../shared/api/index.js";
+import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
+import { ensureSecret } from "../../shared/secrets.js";
+import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
+import { DEFAULT_AGENT_IMAGE, type StatefulSetObject } from "../mysql/engine.js";
+import { statefulSetReplicas } from "../mysql/resources/statefulset.js";
+import type { RedisEndpoint } from "./client.js";
+import { buildUsersConf, checkConfig, type RedisPasswords } from "./config.js";
+import { healCluster } from "./heal.js";
+import { REDIS_PORT, RESERVED_USERNAMES, USERS, redisNames } from "./names.js";
+import { observeCluster, type InstanceReading } from "./observe.js";
+import type { RedisInstanceView } from "./planner.js";
+import { buildAuthSecret } from "./resources/auth-secret.js";
+import { buildConfigMap } from "./resources/config-map.js";
+import { credentialsSecretOptions, passwordsFrom } from "./resources/credentials-secret.js";
+import { buildHeadlessService } from "./resources/headless-service.js";
+import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
+import { buildPrimaryService, buildReplicasService } from "./resources/role-services.js";
+import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
+
+export interface RedisEngineOptions {
+  /** The agent image (restore init step); default $STEWARD_AGENT_IMAGE or the release image. */
+  agentImage?: string;
+  /** Overrides the engine image (default redis:<version>). */
+  engineImage?: (spec: EffectiveSpec) => string;
+  /** How the operator reaches one instance; default its StatefulSet DNS name. */
+  podAddress?: (namespace: string, cluster: string, pod: string) => string;
+  /** Who holds the promotion lease (default host-pid). */
+  identity?: string;
+}
+
+export interface RedisPrepared {
+  passwords: RedisPasswords;
+  existingStatefulSet?: StatefulSetObject;
+  pods: KubeObject[];
+}
+
+export interface RedisObservation extends Observation {
+  views: RedisInstanceView[];
+  readings: InstanceReading[];
+  /** status.currentPrimary, when it names an instance. */
+  primaryName?: string;
+  primaryHealthy: boolean;
+  primaryProblem?: string;
+  /** The replication history the primary is (or was last seen) on. */
+  lineage?: string;
+}
+
+/** Redis 6.2 brought FAILOVER and ACL channel rules, which Steward relies on. */
+const SUPPORTED_VERSION = /^(6\.2|7\.[0-9]+)(\.[0-9]+)?$/;
+
+export class RedisEngine implements Engine<RedisPrepared> {
+  readonly name = "redis" as const;
+  private readonly agentImage: string;
+  readonly identity: string;
+
+  constructor(readonly options: RedisEngineOptions = {}) {
+    this.agentImage = options.agentImage ?? process.env.STEWARD_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE;
+    this.identity = options.identity ?? `${hostname()}-${process.pid}`;
+  }
+
+  unsupported(spec: EffectiveSpec): string | undefined {
+    if (!SUPPORTED_VERSION.test(spec.version)) return `Redis ${spec.version} is not supported (use 6.2 or 7.x)`;
+    if (RESERVED_USERNAMES.includes(spec.username)) return `username ${spec.username} is reserved by Steward for redis clusters (${RESERVED_USERNAMES.join(", ")}); choose another`;
+    return checkConfig(spec);
+  }
+
+  podAddress(namespace: string, cluster: string, pod: string): string {
+    return this.options.podAddress ? this.options.podAddress(namespace, cluster, pod) : redisNames({ metadata: { name: cluster, namespace } }).podHost(pod);
+  }
+
+  endpoint(context: EngineContext, prepared: RedisPrepared, pod: string): RedisEndpoint {
+    const names = redisNames(context.cluster);
+    return { host: this.podAddress(names.namespace, names.cluster, pod), port: REDIS_PORT, username: USERS.operator, password: prepared.passwords.operator };
+  }
+
+  async prepare(context: EngineContext): Promise<RedisPrepared> {
+    const input = { cluster: context.cluster, spec: context.spec };
+    const names = redisNames(context.cluster);
+    const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
+    const existingStatefulSet = await context.client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
+    const pods = (await context.client.list<KubeObject>(RESOURCES.Pod, names.namespace, { labelSelector: `${LABELS.cluster}=${names.cluster},${LABELS.component}=database` })).items;
+    return { passwords, existingStatefulSet, pods };
+  }
+
+  /**
+   * Apply order: the auth Secret and the ConfigMap before the StatefulSet (pods mount them),
+   * Services before pods need their names. The credentials Secret was ensured in prepare
+   * (ensured, not applied, so existing passwords are never replaced).
+   */
+  desiredObjects(context: EngineContext, prepared: RedisPrepared): KubeObject[] {
+    const input = { cluster: context.cluster, spec: context.spec };
+    const existingClaimSize = prepared.existingStatefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+    const objects: (KubeObject | undefined)[] = [
+      buildAuthSecret(input, prepared.passwords),
+      buildConfigMap(input),
+      buildHeadlessService(input),
+      buildPrimaryService(input),
+      buildReplicasService(input),
+      buildPodDisruptionBudget(input),
+      buildStatefulSet({
+        ...input,
+        usersConf: buildUsersConf(context.spec.username, prepared.passwords),
+        agentImage: this.agentImage,
+        engineImage: this.options.engineImage?.(context.spec) ?? defaultEngineImage(context.spec),
+        existingClaimSize,
+      }),
+    ];
+    return objects.filter((object): object is KubeObject => object !== undefined);
+  }
+
+  connection(context: EngineContext, prepared: RedisPrepared): ConnectionInfo {
+    const names = redisNames(context.cluster);
+    const password = prepared.passwords.app;
+    return {
+      host: names.primaryHost,
+      port: REDIS_PORT,
+      username: context.spec.username,
+      password,
+      uri: `redis://${encodeURIComponent(context.spec.username)}:${encodeURIComponent(password)}@${names.primaryHost}:${REDIS_PORT}/0`,
+    };
+  }
+
+  endpoints(context: EngineContext): { primary?: string; readOnly?: string } {
+    const names = redisNames(context.cluster);
+    return { primary: `${names.primaryHost}:${REDIS_PORT}`, readOnly: `${names.replicasHost}:${REDIS_PORT}` };
+  }
+
+  observe(context: EngineContext, prepared: RedisPrepared): Promise<RedisObservation> {
+    const count = statefulSetReplicas({ cluster: context.cluster, spec: context.spec });
+    return observeCluster(context, prepared.pods, count, (pod) => this.endpoint(context, prepared, pod), (pod) => this.podAddress(context.cluster.metadata.namespace ?? "default", context.cluster.metadata.name, pod));
+  }
+
+  heal(context: EngineContext, prepared: RedisPrepared, observation: Observation): Promise<HealOutcome> {
+    return healCluster(this, context, prepared, observation as RedisObservation);
+  }
+}
+
+export function redisEngine(options: RedisEngineOptions = {}): RedisEngine {
+  return new RedisEngine(options);
+}
