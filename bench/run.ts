@@ -7,6 +7,7 @@ import { benchBackup } from "./backup.js";
 import { benchLocal } from "./local.js";
 import { benchMysql } from "./mysql.js";
 import { benchOperator } from "./operator.js";
+import { benchRabbitmq } from "./rabbitmq.js";
 import { benchRedis } from "./redis.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
@@ -16,6 +17,7 @@ const BENCHES: Record<string, Bench> = {
   operator: () => benchOperator(200),
   mysql: benchMysql,
   redis: benchRedis,
+  rabbitmq: benchRabbitmq,
   backup: benchBackup,
 };
 

@@ -1,5 +1,6 @@
 import type { EngineRegistry } from "./engine.js";
 import { mysqlEngine } from "./mysql/engine.js";
+import { rabbitmqEngine } from "./rabbitmq/engine.js";
 import { redisEngine } from "./redis/engine.js";
 
 /**
@@ -7,5 +8,5 @@ import { redisEngine } from "./redis/engine.js";
  * Failed with a message that says so, instead of silently doing nothing.
  */
 export function defaultEngines(): EngineRegistry {
-  return { mysql: mysqlEngine(), redis: redisEngine() };
+  return { mysql: mysqlEngine(), redis: redisEngine(), rabbitmq: rabbitmqEngine() };
 }

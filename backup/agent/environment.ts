@@ -5,6 +5,7 @@ import { parseEncryptionKey } from "../format/encryption.js";
 import { createS3Client, type StorageLocation } from "../s3/client.js";
 import type { StorageContext } from "../pipeline.js";
 import { MysqlBackup } from "../../operators/mysql/backup/mysql-backup.js";
+import { RabbitmqBackup } from "../../operators/rabbitmq/backup/rabbitmq-backup.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
 
 /**
@@ -62,6 +63,8 @@ export function engineBackupFor(engine: string, flavor?: string): EngineBackup {
       return new MysqlBackup(flavor === "mysql" ? "mysql" : "mariadb");
     case "redis":
       return new RedisBackup();
+    case "rabbitmq":
+      return new RabbitmqBackup();
     default:
       throw new Error(`engine ${engine} has no backup implementation in this build of Steward`);
   }

@@ -2,6 +2,7 @@ import { effectiveSpec, type DatabaseCluster } from "../../shared/api/index.js";
 import { mysqlJobTarget, type EngineJobTarget } from "../../operators/mysql/backup/job-target.js";
 import { mysqlNames } from "../../operators/mysql/names.js";
 import { redisJobTarget, redisPrimaryHost } from "../../operators/redis/backup/job-target.js";
+import { rabbitmqJobTarget } from "../../operators/rabbitmq/backup/job-target.js";
 
 /** How agent Jobs reach each engine's cluster (host, credentials by reference); one line per engine. */
 export function jobTargetFor(cluster: DatabaseCluster, host?: string): EngineJobTarget {
@@ -11,6 +12,8 @@ export function jobTargetFor(cluster: DatabaseCluster, host?: string): EngineJob
       return mysqlJobTarget(cluster, spec, host);
     case "redis":
       return redisJobTarget(cluster, spec, host);
+    case "rabbitmq":
+      return rabbitmqJobTarget(cluster, host);
     default:
       throw new Error(`engine ${spec.engine} has no backups in this build of Steward`);
   }

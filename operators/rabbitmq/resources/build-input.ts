@@ -1,0 +1,17 @@
+/**
+ * What every builder of a RabbitMQ cluster's objects takes: the cluster as read from the API
+ * server (names, owner reference) and its effective spec (every default filled in).
+ */
+import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
+import type { KubeObject } from "../../../shared/k8s/client.js";
+import { withOwner } from "../../../shared/k8s/owner.js";
+
+export interface BuildInput {
+  cluster: DatabaseCluster;
+  spec: EffectiveSpec;
+}
+
+/** The object, owned by the cluster (garbage-collected with it, and waking its reconcile on change). */
+export function owned<T extends KubeObject>(input: BuildInput, object: T): T {
+  return withOwner(object, input.cluster as unknown as KubeObject);
+}
