@@ -28,9 +28,12 @@ export function switchoverOutcome(cluster: DatabaseCluster, requestedAt: Date): 
  * setting the steward.dev/switchover annotation (a pod name or "auto"), then follows it until
  * the operator records the result in status.lastSwitchover.
  */
+/** Engines with an operator-chosen primary that follow the steward.dev/switchover annotation. */
+const SWITCHOVER_ENGINES = new Set(["mysql", "redis"]);
+
 export function switchoverCommand(): Command {
   return kubeconfigOption(new Command("switchover"))
-    .description("Move the primary of a MySQL/MariaDB cluster to a replica (writes pause for about a second)")
+    .description("Move the primary of a MySQL/MariaDB or Redis cluster to a replica (writes pause for about a second)")
     .argument("<cluster>", "DatabaseCluster name")
     .option("--to <pod>", "the replica to promote (default: the most advanced healthy replica)")
     .option("-n, --namespace <namespace>", "namespace (default: the kubeconfig's)")
@@ -42,7 +45,7 @@ export function switchoverCommand(): Command {
       const raw = await client.get(RESOURCES.DatabaseCluster, namespace, name);
       if (!raw) throw new Error(`DatabaseCluster ${name} not found in namespace ${namespace}`);
       const cluster = databaseCluster.parse(raw);
-      if (cluster.spec.engine !== "mysql") throw new Error(`${name} is a ${cluster.spec.engine} cluster; switchover is for engine mysql`);
+      if (!SWITCHOVER_ENGINES.has(cluster.spec.engine)) throw new Error(`${name} is a ${cluster.spec.engine} cluster, which has no primary to move; switchover is for engines ${[...SWITCHOVER_ENGINES].join(" and ")}`);
       const target = options.to ?? "auto";
       if (target !== "auto" && !target.startsWith(`${name}-`)) throw new Error(`--to must name a pod of ${name} (${name}-0, ${name}-1, ...), got ${target}`);
       const requestedAt = new Date();

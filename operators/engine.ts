@@ -31,6 +31,8 @@ export interface ConnectionInfo {
   password: string;
   uri: string;
   database?: string;
+  /** A host serving reads only (the replicas Service), where the engine has one. */
+  readOnlyHost?: string;
 }
 
 export interface ConditionInput {

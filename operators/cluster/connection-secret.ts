@@ -8,7 +8,7 @@ export function connectionSecretName(cluster: DatabaseCluster): string {
   return `${cluster.metadata.name}-conn`;
 }
 
-/** `<cluster>-conn`: what an application mounts to connect (host, port, username, password, uri). */
+/** `<cluster>-conn`: what an application mounts to connect (host, port, username, password, uri; database and readOnlyHost where the engine has them). */
 export function buildConnectionSecret(cluster: DatabaseCluster, connection: ConnectionInfo): KubeObject {
   const data: Record<string, string> = {
     host: connection.host,
@@ -18,6 +18,7 @@ export function buildConnectionSecret(cluster: DatabaseCluster, connection: Conn
     uri: connection.uri,
   };
   if (connection.database) data.database = connection.database;
+  if (connection.readOnlyHost) data.readOnlyHost = connection.readOnlyHost;
   return {
     apiVersion: "v1",
     kind: "Secret",

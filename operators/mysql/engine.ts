@@ -117,6 +117,7 @@ export class MysqlEngine implements Engine<MysqlPrepared> {
     const password = prepared.credentials.app;
     return {
       host: names.primaryHost,
+      readOnlyHost: names.replicasHost,
       port: MYSQL_PORT,
       username: context.spec.username,
       password,

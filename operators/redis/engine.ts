@@ -121,6 +121,7 @@ export class RedisEngine implements Engine<RedisPrepared> {
     const password = prepared.passwords.app;
     return {
       host: names.primaryHost,
+      readOnlyHost: names.replicasHost,
       port: REDIS_PORT,
       username: context.spec.username,
       password,
