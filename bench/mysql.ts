@@ -20,19 +20,8 @@ import { startLocalCluster } from "../local/cluster.js";
 import { RuntimeControl } from "../local/runtime/control-client.js";
 import { ANNOTATIONS } from "../shared/api/index.js";
 import { RESOURCES } from "../shared/k8s/client.js";
-import {
-  connectionOf,
-  createIdsTable,
-  killPrimaryAndWait,
-  mariadbCluster,
-  missingIds,
-  percentile,
-  readCluster,
-  startMysqlOperator,
-  startWriter,
-  waitForReady,
-  watchPrimaryService,
-} from "../test/e2e/mysql-fixtures.js";
+import { connectionOf, killPrimaryRounds, percentile, readCluster } from "../test/e2e/cluster-fixtures.js";
+import { createIdsTable, mariadbCluster, missingIds, startMysqlOperator, startWriter, waitForReady } from "../test/e2e/mysql-fixtures.js";
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
@@ -55,22 +44,16 @@ export async function benchMysql(): Promise<Record<string, number | string>> {
     const connection = await connectionOf(operator.client, namespace, name);
     await createIdsTable(connection);
 
-    const writer = startWriter(connection);
-    const watcher = watchPrimaryService(operator.client, namespace, name);
-    const seconds: number[] = [];
-    await sleep(1000);
-    for (let kill = 1; kill <= kills; kill++) {
-      const result = await killPrimaryAndWait(operator.client, namespace, name, writer, (pod) => runtime.crashContainer({ namespace, pod, container: "database" }));
-      seconds.push(result.failoverMs / 1000);
-      console.log(`kill ${kill}/${kills}: killed ${result.killed}, ${result.promoted} took over; first acknowledged write after ${round(result.failoverMs / 1000)} s`);
-      await waitForReady(operator.client, namespace, name, 3, 180_000);
-      await sleep(500);
-    }
-    await writer.stop();
-    const seen = await watcher.stop();
-    const ids = writer.acknowledged.map((entry) => entry.id);
-    const lost = (await missingIds(connection, ids)).length;
-    console.log(`failover: p50 ${round(percentile(seconds, 50))} s, p99 ${round(percentile(seconds, 99))} s over ${seconds.length} kills; ${ids.length} acknowledged writes, ${lost} lost; at most ${seen.maxEndpoints} primary endpoint(s) at once`);
+    const failover = await killPrimaryRounds(operator.client, namespace, name, {
+      rounds: kills,
+      writer: startWriter(connection),
+      crash: (pod) => runtime.crashContainer({ namespace, pod, container: "database" }),
+      waitForReady: () => waitForReady(operator.client, namespace, name, 3, 180_000),
+      missingIds: (ids) => missingIds(connection, ids),
+      report: (line) => console.log(line),
+    });
+    const { seconds } = failover;
+    console.log(`failover: p50 ${round(percentile(seconds, 50))} s, p99 ${round(percentile(seconds, 99))} s over ${seconds.length} kills`);
 
     await createIdsTable(connection, "switch_ids");
     const switchover = startWriter(connection, "switch_ids");
@@ -96,9 +79,9 @@ export async function benchMysql(): Promise<Record<string, number | string>> {
       "mysql.failover.p50_s": round(percentile(seconds, 50)),
       "mysql.failover.p99_s": round(percentile(seconds, 99)),
       "mysql.failover.max_s": round(Math.max(...seconds)),
-      "mysql.failover.acknowledged_writes": ids.length,
-      "mysql.failover.lost_acknowledged_writes": lost,
-      "mysql.failover.max_primaries_behind_service": seen.maxEndpoints,
+      "mysql.failover.acknowledged_writes": failover.acknowledged,
+      "mysql.failover.lost_acknowledged_writes": failover.lost,
+      "mysql.failover.max_primaries_behind_service": failover.maxEndpoints,
       "mysql.switchover.write_pause_ms": gap,
       "mysql.switchover.operator_pause_ms": pause ? Number(pause) : "n/a",
       "mysql.switchover.lost_acknowledged_writes": switchoverLost,

@@ -14,17 +14,8 @@ import { startLocalCluster } from "../local/cluster.js";
 import { RuntimeControl } from "../local/runtime/control-client.js";
 import { ANNOTATIONS } from "../shared/api/index.js";
 import { RESOURCES } from "../shared/k8s/client.js";
-import {
-  connectionOf,
-  missingIds,
-  percentile,
-  readCluster,
-  redisCluster,
-  runKillRounds,
-  startRedisOperator,
-  startWriter,
-  waitForReady,
-} from "../test/e2e/redis-fixtures.js";
+import { connectionOf, percentile, readCluster } from "../test/e2e/cluster-fixtures.js";
+import { missingIds, redisCluster, runKillRounds, startRedisOperator, startWriter, waitForReady } from "../test/e2e/redis-fixtures.js";
 
 const round = (value: number) => Math.round(value * 100) / 100;
 

@@ -6,7 +6,8 @@ import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResul
 import { backupManifestKey, backupPrefix, completedStatusOf, s3Url } from "../manifest.js";
 import { readBackupManifest } from "../pipeline.js";
 import { deletePrefix } from "../s3/objects.js";
-import { agentImage, jobTargetFor } from "./engine-targets.js";
+import { agentImage } from "../../operators/common/agent-image.js";
+import { jobTargetFor } from "./engine-targets.js";
 import { SCRATCH, backupJobLabels, buildAgentJob, buildAgentRbac, jobName } from "./jobs.js";
 import { jobOutcome, type JobObject } from "./job-status.js";
 import { patchStatus } from "./status-patch.js";

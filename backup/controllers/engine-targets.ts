@@ -1,5 +1,6 @@
 import { effectiveSpec, type DatabaseCluster } from "../../shared/api/index.js";
-import { mysqlJobTarget, type EngineJobTarget } from "../../operators/mysql/backup/job-target.js";
+import type { EngineJobTarget } from "../../operators/common/job-target.js";
+import { mysqlJobTarget } from "../../operators/mysql/backup/job-target.js";
 import { mysqlNames } from "../../operators/mysql/names.js";
 import { redisJobTarget, redisPrimaryHost } from "../../operators/redis/backup/job-target.js";
 import { rabbitmqJobTarget } from "../../operators/rabbitmq/backup/job-target.js";
@@ -17,11 +18,6 @@ export function jobTargetFor(cluster: DatabaseCluster, host?: string): EngineJob
     default:
       throw new Error(`engine ${spec.engine} has no backups in this build of Steward`);
   }
-}
-
-/** The agent image: the operator's own release (it carries the engines' client tools), or $STEWARD_AGENT_IMAGE. */
-export function agentImage(): string {
-  return process.env.STEWARD_AGENT_IMAGE ?? "ghcr.io/steward-dev/steward:0.1.0";
 }
 
 /** The current primary's own address (not the Service: an in-place restore fences the Service). */

@@ -3,7 +3,8 @@ import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "..
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
-import { agentImage, jobTargetFor, primaryHostFor } from "./engine-targets.js";
+import { agentImage } from "../../operators/common/agent-image.js";
+import { jobTargetFor, primaryHostFor } from "./engine-targets.js";
 import { buildAgentJob, buildAgentRbac, jobName, restoreJobLabels } from "./jobs.js";
 import { jobOutcome, type JobObject } from "./job-status.js";
 import { patchStatus } from "./status-patch.js";

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { EffectiveSpec } from "../../shared/api/index.js";
+import { quantityBytes } from "../common/quantity.js";
 import { flavorSql } from "./flavor.js";
 import { MYSQL_PATHS, MYSQL_PORT, STATE_FILES } from "./names.js";
 
@@ -58,16 +59,9 @@ function normalizeKey(key: string): string {
 export function bufferPoolBytes(spec: Pick<EffectiveSpec, "resources">): number | undefined {
   const quantity = spec.resources?.limits?.memory ?? spec.resources?.requests?.memory;
   if (quantity === undefined) return undefined;
-  const bytes = parseMemory(String(quantity));
+  const bytes = quantityBytes(quantity);
   if (bytes === undefined) return undefined;
   return Math.max(128 * 1024 * 1024, Math.floor(bytes / 2 / (1024 * 1024)) * 1024 * 1024);
-}
-
-export function parseMemory(quantity: string): number | undefined {
-  const match = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity.trim());
-  if (!match) return undefined;
-  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  return Math.floor(Number(match[1]) * (match[2] ? units[match[2]]! : 1));
 }
 
 /**

@@ -3,72 +3,47 @@
  * (see operators/engine.ts for the order). Builders are in resources/, decisions in
  * planner.ts and rolling.ts, SQL in client.ts/roles.ts, and the convergence in heal.ts.
  */
-import { hostname } from "node:os";
-import { LABELS } from "../../shared/api/index.js";
 import type { EffectiveSpec } from "../../shared/api/index.js";
-import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
+import type { KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
+import { claimTemplateSize, readClusterState, type ClusterState } from "../common/cluster-state.js";
+import { ordinalOf } from "../common/names.js";
+import { instancesToObserve, podFacts } from "../common/observed-pods.js";
+import { PrimaryEngine, type PrimaryEngineOptions } from "../common/primary-engine.js";
+import { statefulSetReplicas } from "../common/scale-in.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
 import { mysqlBackupHooks } from "./backup-hooks.js";
 import type { Endpoint } from "./client.js";
 import { healCluster } from "./heal.js";
-import { MYSQL_PORT, USERS, mysqlNames, ordinalOf } from "./names.js";
-import { instanceStatus, instanceView, markMysqlErrant, podFacts, readInstance, replicatingCondition, type InstanceObservation } from "./observe.js";
+import { MYSQL_PORT, USERS, mysqlNames, podSelector } from "./names.js";
+import { instanceStatus, instanceView, markMysqlErrant, readInstance, replicatingCondition, type InstanceObservation } from "./observe.js";
 import { buildConfigMap } from "./resources/config-map.js";
 import { credentialsFrom, credentialsSecretOptions, type MysqlCredentials } from "./resources/credentials-secret.js";
 import { buildHeadlessService } from "./resources/headless-service.js";
 import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
 import { buildPrimaryService, buildReplicasService } from "./resources/role-services.js";
-import { buildStatefulSet, defaultEngineImage, statefulSetReplicas } from "./resources/statefulset.js";
+import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
 
-export const DEFAULT_AGENT_IMAGE = "ghcr.io/steward-dev/steward:0.1.0";
+/** agentImage runs the init step and the sidecar; the engine image defaults to mariadb:<version> / mysql:<version>. */
+export type MysqlEngineOptions = PrimaryEngineOptions;
 
-export interface MysqlEngineOptions {
-  /** The image of the agent (init step and sidecar); default $STEWARD_AGENT_IMAGE or the release image. */
-  agentImage?: string;
-  /** Overrides the engine image (default mariadb:<version> / mysql:<version>). */
-  engineImage?: (spec: EffectiveSpec) => string;
-  /** How the operator reaches one instance; default its StatefulSet DNS name. */
-  podAddress?: (namespace: string, cluster: string, pod: string) => string;
-  /** Who holds the promotion lease (default host-pid). */
-  identity?: string;
-}
-
-export interface MysqlPrepared {
+export interface MysqlPrepared extends ClusterState {
   credentials: MysqlCredentials;
-  existingStatefulSet?: StatefulSetObject;
-  pods: KubeObject[];
-}
-
-export interface StatefulSetObject extends KubeObject {
-  spec?: { replicas?: number; volumeClaimTemplates?: { spec?: { resources?: { requests?: { storage?: string } } } }[] };
-  status?: { updateRevision?: string; currentRevision?: string };
 }
 
 export interface MysqlObservation extends Observation {
   details: InstanceObservation[];
 }
 
-export class MysqlEngine implements Engine<MysqlPrepared> {
+export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> {
   readonly name = "mysql" as const;
-  private readonly agentImage: string;
-  readonly identity: string;
   /** Clusters whose application account was seen on their current primary (uid/primary). */
   readonly accountsEnsured = new Set<string>();
-
-  constructor(readonly options: MysqlEngineOptions = {}) {
-    this.agentImage = options.agentImage ?? process.env.STEWARD_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE;
-    this.identity = options.identity ?? `${hostname()}-${process.pid}`;
-  }
 
   unsupported(spec: EffectiveSpec): string | undefined {
     if (spec.flavor === "mariadb" && !/^(10\.(6|11)|11\.[0-9]+)(\.|$)/.test(spec.version)) return `MariaDB ${spec.version} is not supported (use 10.6, 10.11 or 11.x)`;
     if (spec.flavor !== "mariadb" && !/^8\.4(\.|$)/.test(spec.version)) return `MySQL ${spec.version} is not supported (use 8.4)`;
     return undefined;
-  }
-
-  podAddress(namespace: string, cluster: string, pod: string): string {
-    return this.options.podAddress ? this.options.podAddress(namespace, cluster, pod) : mysqlNames({ metadata: { name: cluster, namespace } }).podHost(pod);
   }
 
   endpoint(context: EngineContext, prepared: MysqlPrepared, pod: string): Endpoint {
@@ -80,9 +55,7 @@ export class MysqlEngine implements Engine<MysqlPrepared> {
     const input = { cluster: context.cluster, spec: context.spec };
     const names = mysqlNames(context.cluster);
     const credentials = credentialsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
-    const existingStatefulSet = await context.client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
-    const pods = (await context.client.list<KubeObject>(RESOURCES.Pod, names.namespace, { labelSelector: `${LABELS.cluster}=${names.cluster},${LABELS.component}=database` })).items;
-    return { credentials, existingStatefulSet, pods };
+    return { credentials, ...(await readClusterState(context.client, names, podSelector(context.cluster))) };
   }
 
   /**
@@ -92,7 +65,7 @@ export class MysqlEngine implements Engine<MysqlPrepared> {
    */
   desiredObjects(context: EngineContext, prepared: MysqlPrepared): KubeObject[] {
     const input = { cluster: context.cluster, spec: context.spec };
-    const existingClaimSize = prepared.existingStatefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+    const existingClaimSize = claimTemplateSize(prepared.existingStatefulSet);
     const objects: (KubeObject | undefined)[] = [
       buildConfigMap(input),
       buildHeadlessService(input),
@@ -136,12 +109,9 @@ export class MysqlEngine implements Engine<MysqlPrepared> {
     const flavor = context.spec.flavor ?? "mysql";
     const count = statefulSetReplicas({ cluster: context.cluster, spec: context.spec });
     const podsByName = new Map(prepared.pods.map((pod) => [pod.metadata.name, pod]));
-    const instanceNames = Array.from({ length: count }, (_, ordinal) => names.pod(ordinal));
-    // Pods beyond the count (a scale-in in progress) are observed too until they are gone.
-    for (const pod of prepared.pods) if (!instanceNames.includes(pod.metadata.name)) instanceNames.push(pod.metadata.name);
     const details = await Promise.all(
-      instanceNames.map(async (name): Promise<InstanceObservation> => {
-        const pod = podFacts(name, podsByName.get(name) as never);
+      instancesToObserve(names.pod, count, prepared.pods).map(async (name): Promise<InstanceObservation> => {
+        const pod = podFacts(name, podsByName.get(name));
         const result = pod.exists && !pod.initializing ? await readInstance(name, this.endpoint(context, prepared, name), flavor) : { error: pod.exists ? "initializing" : "no pod" };
         // Whether it could have acknowledged the primary's last commits is decided in heal,
         // from what streamed while the primary was last healthy (see heal.ts).

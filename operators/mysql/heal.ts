@@ -8,14 +8,15 @@
  *  4. every other instance: fenced if writable, then pointed at the primary, or re-seeded;
  *  5. maintenance: switchover requests, scale-in, rolling template changes, volume growth.
  */
-import { ANNOTATIONS } from "../../shared/api/index.js";
+import { describeError } from "../common/errors.js";
+import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
+import { ROLE_PRIMARY, ROLE_REPLICA } from "../common/names.js";
 import type { EngineContext, HealOutcome } from "../engine.js";
-import { describeError } from "./client.js";
 import type { MysqlEngine, MysqlObservation, MysqlPrepared } from "./engine.js";
 import { isEmptyGtid } from "./gtid.js";
-import { HealContext, UNHEALTHY_SINCE_ANNOTATION } from "./heal-context.js";
+import { HealContext } from "./heal-context.js";
 import { runMaintenance } from "./maintenance.js";
-import { MYSQL_PORT, ROLE_PRIMARY, ROLE_REPLICA } from "./names.js";
+import { MYSQL_PORT } from "./names.js";
 import { instanceView, replicationWords } from "./observe.js";
 import { chooseFailoverCandidate, mayReopenPrimary, planReplica } from "./planner.js";
 import { executeFailover, fenceInstance } from "./promotion.js";
@@ -268,5 +269,3 @@ async function cloneFromPrimary(heal: HealContext, replica: string, primary: str
   await heal.normal("Cloned", `Cloned ${replica} from the primary ${primary}`);
   heal.busy = true;
 }
-
-export { ANNOTATIONS };

@@ -2,8 +2,8 @@
  * Names, labels, ports and paths of a MySQL/MariaDB cluster's objects, in one place so the
  * builders, the reconciler, the agent and the backup code never spell one differently.
  */
-import { LABELS } from "../../shared/api/index.js";
 import type { DatabaseCluster, EffectiveSpec } from "../../shared/api/index.js";
+import { clusterNames, componentSelector, objectLabels, roleServiceNames } from "../common/names.js";
 
 export const MYSQL_PORT = 3306;
 export const AGENT_PORT = 8765;
@@ -55,55 +55,23 @@ export const USERS = {
 } as const;
 
 export function mysqlNames(cluster: Pick<DatabaseCluster, "metadata">) {
-  const name = cluster.metadata.name;
-  const namespace = cluster.metadata.namespace ?? "default";
-  const headless = `${name}-headless`;
   return {
-    cluster: name,
-    namespace,
-    statefulSet: name,
-    headless,
-    primaryService: `${name}-primary`,
-    replicasService: `${name}-replicas`,
-    configMap: `${name}-config`,
-    credentials: `${name}-credentials`,
-    podDisruptionBudget: name,
-    promotionLease: `${name}-mysql-promotion`,
-    pod: (ordinal: number) => `${name}-${ordinal}`,
-    /** The StatefulSet DNS name of a pod, which the runtime and real clusters both resolve. */
-    podHost: (pod: string) => `${pod}.${headless}.${namespace}.svc.cluster.local`,
-    primaryHost: `${name}-primary.${namespace}.svc`,
-    replicasHost: `${name}-replicas.${namespace}.svc`,
-    pvc: (ordinal: number) => `data-${name}-${ordinal}`,
+    ...clusterNames(cluster),
+    ...roleServiceNames(cluster),
+    promotionLease: `${cluster.metadata.name}-mysql-promotion`,
   };
 }
 export type MysqlNames = ReturnType<typeof mysqlNames>;
 
-export function ordinalOf(pod: string): number {
-  const match = /-(\d+)$/.exec(pod);
-  if (!match) throw new Error(`pod ${pod} has no StatefulSet ordinal`);
-  return Number(match[1]);
-}
-
 /** Labels every object of the cluster carries; pods add the role label, set by the operator. */
 export function clusterLabels(cluster: Pick<DatabaseCluster, "metadata">, spec: Pick<EffectiveSpec, "flavor">, component: string): Record<string, string> {
-  return {
-    [LABELS.cluster]: cluster.metadata.name,
-    [LABELS.engine]: "mysql",
-    [LABELS.component]: component,
-    [LABELS.name]: spec.flavor === "mariadb" ? "mariadb" : "mysql",
-    [LABELS.instance]: cluster.metadata.name,
-    [LABELS.managedBy]: "steward",
-  };
+  return objectLabels(cluster, { engine: "mysql", name: spec.flavor === "mariadb" ? "mariadb" : "mysql" }, component);
 }
 
 /** What selects the cluster's database pods (stable for the StatefulSet's lifetime: its selector is immutable). */
 export function podSelector(cluster: Pick<DatabaseCluster, "metadata">): Record<string, string> {
-  return { [LABELS.cluster]: cluster.metadata.name, [LABELS.component]: "database" };
+  return componentSelector(cluster, "database");
 }
-
-export const ROLE_PRIMARY = "primary";
-export const ROLE_REPLICA = "replica";
 
 /** server_id from the StatefulSet ordinal: stable for a pod's lifetime and unique in the cluster (0 is not allowed). */
 export function serverIdOf(ordinal: number): number {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatGtid } from "./gtid.js";
-import { instanceStatus, instanceView, podFacts, replicatingCondition } from "./observe.js";
+import { podFacts } from "../common/observed-pods.js";
+import { instanceStatus, instanceView, replicatingCondition } from "./observe.js";
 import type { InstanceFacts } from "./client.js";
 
 const pod = { ...podFacts("db-1", undefined), exists: true, ready: true };

@@ -3,26 +3,13 @@
  * planner's views, the status.instances entries and the Replicating condition.
  */
 import type { InstanceStatus, MysqlFlavor } from "../../shared/api/index.js";
-import { LABELS } from "../../shared/api/index.js";
-import type { KubeObject } from "../../shared/k8s/client.js";
+import { describeError } from "../common/errors.js";
+import { ordinalOf } from "../common/names.js";
+import type { PodFacts } from "../common/observed-pods.js";
 import type { ConditionInput } from "../engine.js";
-import { InstanceSession, describeError, type Endpoint, type InstanceFacts } from "./client.js";
+import { InstanceSession, type Endpoint, type InstanceFacts } from "./client.js";
 import { formatGtid, gtidMissingFrom, gtidUnion, isEmptyGtid, parseGtid, type GtidSet } from "./gtid.js";
-import { ordinalOf } from "./names.js";
 import type { InstanceView } from "./planner.js";
-
-export interface PodFacts {
-  name: string;
-  exists: boolean;
-  ready: boolean;
-  terminating: boolean;
-  role?: string;
-  revision?: string;
-  uid?: string;
-  /** Waiting in the init step (copying from the primary), or the engine container is not started. */
-  initializing: boolean;
-  restarts: number;
-}
 
 export interface InstanceObservation {
   name: string;
@@ -31,33 +18,6 @@ export interface InstanceObservation {
   facts?: InstanceFacts;
   error?: string;
   view: InstanceView;
-}
-
-interface PodLike extends KubeObject {
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string }[];
-    initContainerStatuses?: { ready?: boolean; state?: { running?: unknown; terminated?: { exitCode?: number } } }[];
-    containerStatuses?: { name: string; ready?: boolean; restartCount?: number; state?: { running?: unknown } }[];
-  };
-}
-
-export function podFacts(name: string, pod: PodLike | undefined): PodFacts {
-  if (!pod) return { name, exists: false, ready: false, terminating: false, initializing: false, restarts: 0 };
-  const ready = pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ?? false;
-  const initDone = (pod.status?.initContainerStatuses ?? []).every((status) => status.state?.terminated?.exitCode === 0);
-  const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + (status.restartCount ?? 0), 0);
-  return {
-    name,
-    exists: true,
-    ready,
-    terminating: Boolean(pod.metadata.deletionTimestamp),
-    role: pod.metadata.labels?.[LABELS.role],
-    revision: pod.metadata.labels?.["controller-revision-hash"],
-    uid: pod.metadata.uid,
-    initializing: !initDone,
-    restarts,
-  };
 }
 
 /** The planner's view of an instance from its facts (MariaDB errant check included). */

@@ -4,6 +4,8 @@
  * again, which replica a switchover goes to, and what to do with an instance that is not
  * replicating from the primary. The reconciler only carries the plans out.
  */
+import type { FailoverPolicy } from "../../shared/api/index.js";
+import { chooseSwitchoverTargetOf, type SwitchoverPlan } from "../common/switchover-target.js";
 import { formatGtid, gtidContains, gtidMissingFrom, isEmptyGtid, type GtidSet } from "./gtid.js";
 import { RESEED_IO_ERRORS, RESEED_SQL_ERRORS } from "./flavor.js";
 
@@ -39,8 +41,6 @@ export interface InstanceView {
   wasReplicating?: boolean;
 }
 
-export type DataLossPolicy = "none" | "allowed";
-
 export type FailoverPlan =
   | { action: "promote"; candidate: string; waitFor: GtidSet; reason: string }
   | { action: "wait"; reason: string };
@@ -75,7 +75,7 @@ function whyNotCandidate(view: InstanceView): string | undefined {
  * transactions, one whose SQL thread is broken, and one that is not at least as advanced as
  * every other candidate.
  */
-export function chooseFailoverCandidate(instances: InstanceView[], failed: string | undefined, dataLoss: DataLossPolicy): FailoverPlan {
+export function chooseFailoverCandidate(instances: InstanceView[], failed: string | undefined, dataLoss: FailoverPolicy["dataLoss"]): FailoverPlan {
   const others = instances.filter((view) => view.name !== failed);
   if (others.length === 0) return { action: "wait", reason: `no other instance exists to take over from ${failed ?? "the primary"}` };
   if (dataLoss === "none") {
@@ -129,8 +129,6 @@ export function mayReopenPrimary(primary: InstanceView, instances: InstanceView[
   };
 }
 
-export type SwitchoverPlan = { action: "switchover"; target: string; reason: string } | { action: "refuse"; reason: string };
-
 /**
  * The replica a switchover goes to: the named one, or ("auto") the healthy replica with the
  * most transactions received, then the least lag, then the lowest ordinal. The target must be
@@ -143,32 +141,24 @@ export function chooseSwitchoverTarget(
   request: string,
   allowed: (name: string) => boolean = () => true,
 ): SwitchoverPlan {
-  if (request !== "auto" && request === primary) return { action: "refuse", reason: `${request} is already the primary` };
-  const healthy = (view: InstanceView): string | undefined => {
-    if (view.name === primary) return `${view.name} is the primary`;
-    if (!allowed(view.name)) return `${view.name} is being removed`;
-    const why = whyNotCandidate(view);
-    if (why) return why;
-    if (!view.replication || view.replication.ioRunning !== "Yes" || !view.replication.sqlRunning) return `${view.name} is not replicating`;
-    return undefined;
-  };
-  if (request !== "auto") {
-    const target = instances.find((view) => view.name === request);
-    if (!target) return { action: "refuse", reason: `${request} is not an instance of this cluster` };
-    const why = healthy(target);
-    return why ? { action: "refuse", reason: why } : { action: "switchover", target: request, reason: `requested ${request}` };
-  }
-  const eligible = instances.filter((view) => !healthy(view));
-  if (eligible.length === 0) {
-    const reasons = instances.filter((view) => view.name !== primary).map((view) => healthy(view)).filter(Boolean);
-    return { action: "refuse", reason: `no replica can take over: ${reasons.join("; ") || "there are none"}` };
-  }
-  const best = [...eligible].sort((a, b) => {
-    if (!gtidContains(a.received!, b.received!)) return 1;
-    if (!gtidContains(b.received!, a.received!)) return -1;
-    return byPreference(a, b);
-  })[0]!;
-  return { action: "switchover", target: best.name, reason: `${best.name} is the most advanced healthy replica` };
+  return chooseSwitchoverTargetOf({
+    instances,
+    primary,
+    request,
+    allowed,
+    whyNot: (view) => {
+      const why = whyNotCandidate(view);
+      if (why) return why;
+      if (!view.replication || view.replication.ioRunning !== "Yes" || !view.replication.sqlRunning) return `${view.name} is not replicating`;
+      return undefined;
+    },
+    rank: (a, b) => {
+      if (!gtidContains(a.received!, b.received!)) return 1;
+      if (!gtidContains(b.received!, a.received!)) return -1;
+      return byPreference(a, b);
+    },
+    best: "is the most advanced healthy replica",
+  });
 }
 
 export type ReplicaPlan =

@@ -11,31 +11,17 @@
  * At no moment are two instances writable behind the primary Service: the old one is out of
  * the Service (and read-only when reachable) before the new one is writable.
  */
-import { NextLoop } from "../../shared/runtime/controller.js";
-import { describeError } from "./client.js";
+import { describeError } from "../common/errors.js";
+import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
+import type { SwitchoverResult } from "../common/maintenance.js";
+import { ROLE_PRIMARY, ROLE_REPLICA } from "../common/names.js";
 import { formatGtid, gtidContains, parseGtid, type GtidSet } from "./gtid.js";
 import type { HealContext } from "./heal-context.js";
-import { MYSQL_PORT, ROLE_PRIMARY, ROLE_REPLICA } from "./names.js";
-import { PromotionLease } from "./promotion-lease.js";
+import { MYSQL_PORT } from "./names.js";
 import { fence, promote, replicateFrom } from "./roles.js";
 
 const APPLY_WAIT_SECONDS = 30;
 const SWITCHOVER_APPLY_WAIT_SECONDS = 10;
-
-function lease(heal: HealContext): PromotionLease {
-  return new PromotionLease(heal.context.client, heal.clusterObject, heal.names.namespace, heal.names.promotionLease, heal.engine.identity);
-}
-
-async function withLease<T>(heal: HealContext, action: () => Promise<T>): Promise<T> {
-  const promotionLease = lease(heal);
-  const taken = await promotionLease.acquire(heal.now());
-  if (!taken.acquired) throw new NextLoop(`the promotion lease ${heal.names.promotionLease} is held by ${taken.holder}`, 1000);
-  try {
-    return await action();
-  } finally {
-    await promotionLease.release().catch((error: unknown) => heal.log.warn({ err: error }, "could not release the promotion lease; it expires by itself"));
-  }
-}
 
 /** Fences an instance that may still think it is the primary; an unreachable one is out of the Service anyway. */
 export async function fenceInstance(heal: HealContext, pod: string): Promise<string> {
@@ -73,7 +59,7 @@ export interface FailoverRequest {
 }
 
 export async function executeFailover(heal: HealContext, request: FailoverRequest): Promise<void> {
-  await withLease(heal, async () => {
+  await heal.withLease(async () => {
     const started = Date.now();
     await heal.persistStatus({ targetPrimary: request.candidate });
     const fenced = await fenceInstance(heal, request.failed);
@@ -93,19 +79,13 @@ export async function executeFailover(heal: HealContext, request: FailoverReques
       targetPrimary: undefined,
       lastFailover: { from: request.failed, to: request.candidate, at: heal.now().toISOString(), reason: `${request.failed} was unreachable or not ready for ${seconds}s` },
     });
-    await heal.annotateCluster({ "steward.dev/primary-unhealthy-since": null });
+    await heal.annotateCluster({ [UNHEALTHY_SINCE_ANNOTATION]: null });
     heal.busy = true;
     await heal.normal(
       "FailedOver",
       `Promoted ${request.candidate} to primary after ${request.failed} was unreachable for ${seconds}s (${Date.now() - started} ms to promote; ${fenced}; ${request.reason})`,
     );
   });
-}
-
-export interface SwitchoverResult {
-  ok: boolean;
-  message: string;
-  pauseMs?: number;
 }
 
 /**
@@ -115,7 +95,7 @@ export interface SwitchoverResult {
  * reopened and the switchover reported as failed: writes paused, nothing lost.
  */
 export async function executeSwitchover(heal: HealContext, from: string, to: string, why: string): Promise<SwitchoverResult> {
-  return withLease(heal, async () => {
+  return heal.withLease(async () => {
     await heal.persistStatus({ targetPrimary: to });
     const old = await heal.open(from);
     const started = Date.now();

@@ -7,10 +7,8 @@ import {
   buildStewardConf,
   buildUserConf,
   configProblems,
-  cpuCores,
   erlangVmArgs,
   isManagedKey,
-  memoryBytes,
 } from "./config.js";
 import { rabbitmqNames } from "./names.js";
 
@@ -78,26 +76,7 @@ describe("rabbitmq.conf fragments", () => {
   });
 });
 
-describe("quantities and VM flags", () => {
-  it.each([
-    ["1Gi", 1024 ** 3],
-    ["512Mi", 512 * 1024 ** 2],
-    ["1G", 1e9],
-    ["1000", 1000],
-    ["lots", undefined],
-  ])("memory %s is %s bytes", (quantity, bytes) => {
-    expect(memoryBytes(quantity)).toBe(bytes);
-  });
-
-  it.each([
-    ["2", 2],
-    ["500m", 0.5],
-    ["1.5", 1.5],
-    ["x", undefined],
-  ])("cpu %s is %s cores", (quantity, cores) => {
-    expect(cpuCores(quantity)).toBe(cores);
-  });
-
+describe("VM flags", () => {
   it("gives the VM one scheduler per whole core of the limit (at least one) and no busy waiting", () => {
     expect(erlangVmArgs({ resources: { limits: { cpu: "500m" } } })).toBe("+S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none");
     expect(erlangVmArgs({ resources: { limits: { cpu: "2" } } })).toMatch(/^\+S 2:2 /);

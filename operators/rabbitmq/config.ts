@@ -15,6 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import type { EffectiveSpec } from "../../shared/api/index.js";
+import { cpuCores, quantityBytes } from "../common/quantity.js";
 import { ADMIN_USER, PORTS, RABBITMQ_PATHS, type RabbitmqNames } from "./names.js";
 
 export const CONFIG_FILES = {
@@ -63,23 +64,6 @@ export function configProblems(config: Record<string, string> | undefined): stri
   return problems;
 }
 
-/** Bytes of a Kubernetes memory quantity (10Gi, 512Mi, 1G, 1000000), or undefined when it is not one. */
-export function memoryBytes(quantity: string | number | undefined): number | undefined {
-  if (quantity === undefined) return undefined;
-  const match = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(quantity).trim());
-  if (!match) return undefined;
-  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  return Math.floor(Number(match[1]) * (match[2] ? units[match[2]]! : 1));
-}
-
-/** Cores of a Kubernetes CPU quantity (2, 1.5, 500m), or undefined when it is not one. */
-export function cpuCores(quantity: string | number | undefined): number | undefined {
-  if (quantity === undefined) return undefined;
-  const match = /^([0-9.]+)(m)?$/.exec(String(quantity).trim());
-  if (!match) return undefined;
-  return Number(match[1]) / (match[2] ? 1000 : 1);
-}
-
 /** The classic_config peer list: every node the cluster should have, so any new node finds the others without the Kubernetes API. */
 export function buildClusterFormationConf(names: RabbitmqNames, replicas: number): string {
   const lines = ["cluster_formation.peer_discovery_backend = classic_config"];
@@ -106,7 +90,7 @@ export function buildStewardConf(names: RabbitmqNames, spec: Pick<EffectiveSpec,
     "log.console.level = info",
     "log.file = false",
   ];
-  const memory = memoryBytes(spec.resources?.limits?.memory);
+  const memory = quantityBytes(spec.resources?.limits?.memory);
   if (memory !== undefined) lines.push(`total_memory_available_override_value = ${memory}`);
   return lines.join("\n") + "\n";
 }

@@ -7,10 +7,13 @@
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
+import { agentImage } from "../common/agent-image.js";
+import { claimTemplateSize, type StatefulSetObject } from "../common/cluster-state.js";
+import { claimsToGrow } from "../common/volume-growth.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
 import { AgentClient } from "./agent/client.js";
 import { isMissingEndpoint, type Credentials } from "./client.js";
-import { configProblems, memoryBytes } from "./config.js";
+import { configProblems } from "./config.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, PORTS, rabbitmqNames, type RabbitmqNames } from "./names.js";
 import { managementClientFor, observeCluster, podDnsAddress, type ObserveOptions, type PodAddress, type RabbitmqObservation } from "./observe.js";
 import type { Action } from "./planner.js";
@@ -22,9 +25,6 @@ import { buildClientService, buildHeadlessService } from "./resources/services.j
 import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
 import { ensureAppUser } from "./app-user.js";
 import { unsupportedVersion } from "./version.js";
-
-/** The release's agent image (the same default as the other engines and the backup Jobs). */
-export const DEFAULT_AGENT_IMAGE = "ghcr.io/steward-dev/steward:0.1.0";
 
 export interface RabbitmqEngineOptions {
   /** The steward image the agent sidecar runs; default $STEWARD_AGENT_IMAGE or the release image. */
@@ -46,10 +46,6 @@ export interface RabbitmqPrepared {
   existingClaimSize?: string;
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: { replicas?: number; volumeClaimTemplates?: { spec?: { resources?: { requests?: { storage?: string } } } }[] };
-}
-
 export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
   readonly name = "rabbitmq" as const;
 
@@ -59,7 +55,7 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
   private readonly agentImage: string;
 
   constructor(private readonly options: RabbitmqEngineOptions = {}) {
-    this.agentImage = options.agentImage ?? process.env.STEWARD_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE;
+    this.agentImage = agentImage(options.agentImage);
   }
 
   unsupported(spec: EffectiveSpec): string | undefined {
@@ -79,11 +75,11 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
       values = { ...values, ...repairs };
     }
     await ensureSecret(client, cookieSecretOptions(input));
-    const statefulSet = await client.get<StatefulSetLike>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
+    const statefulSet = await client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
     return {
       credentials: credentialsFrom(values),
       currentReplicas: statefulSet?.spec?.replicas,
-      existingClaimSize: statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
+      existingClaimSize: claimTemplateSize(statefulSet),
     };
   }
 
@@ -257,13 +253,10 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
 
   /** Volumes only grow (CEL refuses shrinking): each claim below spec.storage.size is patched; the template keeps its size. */
   private async growClaims(context: EngineContext, seen: RabbitmqObservation): Promise<void> {
-    const wanted = memoryBytes(context.spec.storage.size);
-    if (wanted === undefined) return;
-    for (const claim of seen.claims) {
-      const current = memoryBytes(claim.size);
-      if (current === undefined || current >= wanted) continue;
-      await context.client.mergePatch(RESOURCES.PersistentVolumeClaim, context.cluster.metadata.namespace, claim.name, { spec: { resources: { requests: { storage: String(context.spec.storage.size) } } } });
-      await context.events.normal(context.cluster as unknown as KubeObject, "GrewVolume", `Asked for ${context.spec.storage.size} on ${claim.name}`);
+    const size = String(context.spec.storage.size);
+    for (const claim of claimsToGrow(seen.claims.map((claim) => ({ name: claim.name, requested: claim.size })), size)) {
+      await context.client.mergePatch(RESOURCES.PersistentVolumeClaim, context.cluster.metadata.namespace, claim, { spec: { resources: { requests: { storage: size } } } });
+      await context.events.normal(context.cluster as unknown as KubeObject, "GrewVolume", `Asked for ${context.spec.storage.size} on ${claim}`);
     }
   }
 }

@@ -2,8 +2,8 @@
  * Names, labels, ports and paths of a RabbitMQ cluster's objects, in one place so the
  * builders, the reconciler, the agent and the backup code never spell one differently.
  */
-import { LABELS } from "../../shared/api/index.js";
 import type { DatabaseCluster } from "../../shared/api/index.js";
+import { clusterNames, componentSelector, objectLabels } from "../common/names.js";
 
 export const PORTS = {
   amqp: 5672,
@@ -57,28 +57,15 @@ export const COOKIE_KEY = ".erlang.cookie";
 export const ADMIN_USER = "steward-admin";
 
 export function rabbitmqNames(cluster: Pick<DatabaseCluster, "metadata">) {
-  const name = cluster.metadata.name;
-  const namespace = cluster.metadata.namespace ?? "default";
-  const headless = `${name}-headless`;
-  const podHost = (pod: string) => `${pod}.${headless}.${namespace}.svc.cluster.local`;
+  const common = clusterNames(cluster);
   return {
-    cluster: name,
-    namespace,
-    statefulSet: name,
-    headless,
+    ...common,
     /** The client Service (AMQP, management, Prometheus): what the connection Secret names. */
-    clientService: name,
-    clientHost: `${name}.${namespace}.svc`,
-    configMap: `${name}-config`,
-    credentials: `${name}-credentials`,
-    cookie: `${name}-erlang-cookie`,
-    podDisruptionBudget: name,
-    pod: (ordinal: number) => `${name}-${ordinal}`,
-    /** The StatefulSet DNS name of a pod, which the runtime and real clusters both resolve. */
-    podHost,
+    clientService: common.cluster,
+    clientHost: `${common.cluster}.${common.namespace}.svc`,
+    cookie: `${common.cluster}-erlang-cookie`,
     /** The Erlang node name of a pod: long names, the pod's StatefulSet DNS name as host. */
-    node: (pod: string) => `rabbit@${podHost(pod)}`,
-    pvc: (ordinal: number) => `data-${name}-${ordinal}`,
+    node: (pod: string) => `rabbit@${common.podHost(pod)}`,
   };
 }
 export type RabbitmqNames = ReturnType<typeof rabbitmqNames>;
@@ -89,25 +76,12 @@ export function podOfNode(node: string): string | undefined {
   return match?.[1];
 }
 
-export function ordinalOf(pod: string): number {
-  const match = /-(\d+)$/.exec(pod);
-  if (!match) throw new Error(`pod ${pod} has no StatefulSet ordinal`);
-  return Number(match[1]);
-}
-
 /** Labels every object of the cluster carries. */
 export function clusterLabels(cluster: Pick<DatabaseCluster, "metadata">, component: string): Record<string, string> {
-  return {
-    [LABELS.cluster]: cluster.metadata.name,
-    [LABELS.engine]: "rabbitmq",
-    [LABELS.component]: component,
-    [LABELS.name]: "rabbitmq",
-    [LABELS.instance]: cluster.metadata.name,
-    [LABELS.managedBy]: "steward",
-  };
+  return objectLabels(cluster, { engine: "rabbitmq", name: "rabbitmq" }, component);
 }
 
 /** What selects the cluster's RabbitMQ pods (stable for the StatefulSet's lifetime: its selector is immutable). */
 export function podSelector(cluster: Pick<DatabaseCluster, "metadata">): Record<string, string> {
-  return { [LABELS.cluster]: cluster.metadata.name, [LABELS.component]: "broker" };
+  return componentSelector(cluster, "broker");
 }

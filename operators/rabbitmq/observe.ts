@@ -7,10 +7,13 @@
 import type { InstanceStatus } from "../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { getCondition } from "../../shared/conditions.js";
+import type { StatefulSetObject } from "../common/cluster-state.js";
+import { labelSelector, ordinalOrUndefined } from "../common/names.js";
+import type { ClaimObject } from "../common/volume-growth.js";
 import type { ConditionInput, EngineContext, Observation } from "../engine.js";
 import { ManagementClient, managementUrl, type Credentials, type QueueInfo, type QuorumCheck } from "./client.js";
 import { assessCluster, healthProblems, type Assessment, type NodeReport, type PodView } from "./health.js";
-import { ADMIN_USER, PORTS, ordinalOf, podOfNode, podSelector, rabbitmqNames, type RabbitmqNames } from "./names.js";
+import { ADMIN_USER, PORTS, podOfNode, podSelector, rabbitmqNames, type RabbitmqNames } from "./names.js";
 import { planNext, planRolling, type Action, type Plan } from "./planner.js";
 import { ENGINE_CONTAINER } from "./resources/statefulset.js";
 import { capabilitiesOf, parseRabbitmqVersion, type RabbitmqCapabilities } from "./version.js";
@@ -30,15 +33,6 @@ interface PodLike extends KubeObject {
     conditions?: { type: string; status: string }[];
     containerStatuses?: { name: string; restartCount?: number; state?: { running?: { startedAt?: string } } }[];
   };
-}
-
-interface StatefulSetLike extends KubeObject {
-  spec?: { replicas?: number };
-  status?: { updateRevision?: string };
-}
-
-interface ClaimLike extends KubeObject {
-  spec?: { resources?: { requests?: { storage?: string } } };
 }
 
 export function podView(names: RabbitmqNames, ordinal: number, pod: PodLike | undefined): PodView {
@@ -96,15 +90,15 @@ function errorText(error: unknown): string {
 export async function observeCluster(context: EngineContext, options: ObserveOptions): Promise<RabbitmqObservation> {
   const { client, cluster, spec } = context;
   const names = rabbitmqNames(cluster);
-  const selector = Object.entries(podSelector(cluster)).map(([key, value]) => `${key}=${value}`).join(",");
+  const selector = labelSelector(podSelector(cluster));
   const [podList, statefulSet, claimList] = await Promise.all([
     client.list<PodLike>(RESOURCES.Pod, names.namespace, { labelSelector: selector }),
-    client.get<StatefulSetLike>(RESOURCES.StatefulSet, names.namespace, names.statefulSet),
-    client.list<ClaimLike>(RESOURCES.PersistentVolumeClaim, names.namespace, { labelSelector: selector }),
+    client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet),
+    client.list<ClaimObject>(RESOURCES.PersistentVolumeClaim, names.namespace, { labelSelector: selector }),
   ]);
   const currentReplicas = statefulSet?.spec?.replicas;
   const byName = new Map(podList.items.map((pod) => [pod.metadata.name, pod]));
-  const ordinals = podList.items.map((pod) => safeOrdinal(pod.metadata.name)).filter((o): o is number => o !== undefined);
+  const ordinals = podList.items.map((pod) => ordinalOrUndefined(pod.metadata.name)).filter((o): o is number => o !== undefined);
   const count = Math.max(currentReplicas ?? spec.replicas, ...ordinals.map((o) => o + 1));
   const pods = Array.from({ length: count }, (_, ordinal) => podView(names, ordinal, byName.get(names.pod(ordinal))));
   const podUids = new Map(podList.items.filter((pod) => pod.metadata.uid).map((pod) => [pod.metadata.name, pod.metadata.uid!]));
@@ -208,14 +202,6 @@ export function trackStuck(since: Map<string, number> | undefined, cluster: stri
     result[node] = nowMs - since.get(key)!;
   }
   return result;
-}
-
-function safeOrdinal(pod: string): number | undefined {
-  try {
-    return ordinalOf(pod);
-  } catch {
-    return undefined;
-  }
 }
 
 function claimOrdinal(names: RabbitmqNames, claim: string): number | undefined {

@@ -11,6 +11,7 @@
  *   6. rebalance quorum queue leaders once a rolling change or a scale change is complete
  * The reconciler carries the step out; the next reconcile sees the result and plans again.
  */
+import { ordinalOrUndefined } from "../common/names.js";
 import type { QueueInfo, QuorumCheck } from "./client.js";
 import type { Assessment, PodView } from "./health.js";
 import { podOfNode } from "./names.js";
@@ -117,8 +118,7 @@ export function planScaleInCleanup(input: ScaleInput): Action {
 
 function ordinalOfNode(node: string): number | undefined {
   const pod = podOfNode(node);
-  const match = pod ? /-(\d+)$/.exec(pod) : null;
-  return match ? Number(match[1]) : undefined;
+  return pod ? ordinalOrUndefined(pod) : undefined;
 }
 
 export function planScaleOut(input: ScaleInput): Action {

@@ -104,5 +104,3 @@ export async function withSession<T>(name: string, endpoint: RedisEndpoint, acti
     await session.close();
   }
 }
-
-export { describeError } from "../mysql/client.js";

@@ -3,18 +3,17 @@
  * operators/engine.ts for the order). Builders are in resources/, decisions in planner.ts,
  * commands in client.ts/roles.ts, the convergence in heal.ts, promotion.ts, maintenance.ts.
  */
-import { hostname } from "node:os";
-import { LABELS } from "../../shared/api/index.js";
 import type { EffectiveSpec } from "../../shared/api/index.js";
-import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
+import type { KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
+import { claimTemplateSize, readClusterState, type ClusterState } from "../common/cluster-state.js";
+import { PrimaryEngine, type PrimaryEngineOptions } from "../common/primary-engine.js";
+import { statefulSetReplicas } from "../common/scale-in.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
-import { DEFAULT_AGENT_IMAGE, type StatefulSetObject } from "../mysql/engine.js";
-import { statefulSetReplicas } from "../mysql/resources/statefulset.js";
 import type { RedisEndpoint } from "./client.js";
 import { buildUsersConf, checkConfig, type RedisPasswords } from "./config.js";
 import { healCluster } from "./heal.js";
-import { REDIS_PORT, RESERVED_USERNAMES, USERS, redisNames } from "./names.js";
+import { REDIS_PORT, RESERVED_USERNAMES, USERS, podSelector, redisNames } from "./names.js";
 import { observeCluster, type InstanceReading } from "./observe.js";
 import type { RedisInstanceView } from "./planner.js";
 import { buildAuthSecret } from "./resources/auth-secret.js";
@@ -25,21 +24,11 @@ import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
 import { buildPrimaryService, buildReplicasService } from "./resources/role-services.js";
 import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
 
-export interface RedisEngineOptions {
-  /** The agent image (restore init step); default $STEWARD_AGENT_IMAGE or the release image. */
-  agentImage?: string;
-  /** Overrides the engine image (default redis:<version>). */
-  engineImage?: (spec: EffectiveSpec) => string;
-  /** How the operator reaches one instance; default its StatefulSet DNS name. */
-  podAddress?: (namespace: string, cluster: string, pod: string) => string;
-  /** Who holds the promotion lease (default host-pid). */
-  identity?: string;
-}
+/** agentImage runs the restore init step; the engine image defaults to redis:<version>. */
+export type RedisEngineOptions = PrimaryEngineOptions;
 
-export interface RedisPrepared {
+export interface RedisPrepared extends ClusterState {
   passwords: RedisPasswords;
-  existingStatefulSet?: StatefulSetObject;
-  pods: KubeObject[];
 }
 
 export interface RedisObservation extends Observation {
@@ -56,24 +45,13 @@ export interface RedisObservation extends Observation {
 /** Redis 6.2 brought FAILOVER and ACL channel rules, which Steward relies on. */
 const SUPPORTED_VERSION = /^(6\.2|7\.[0-9]+)(\.[0-9]+)?$/;
 
-export class RedisEngine implements Engine<RedisPrepared> {
+export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> {
   readonly name = "redis" as const;
-  private readonly agentImage: string;
-  readonly identity: string;
-
-  constructor(readonly options: RedisEngineOptions = {}) {
-    this.agentImage = options.agentImage ?? process.env.STEWARD_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE;
-    this.identity = options.identity ?? `${hostname()}-${process.pid}`;
-  }
 
   unsupported(spec: EffectiveSpec): string | undefined {
     if (!SUPPORTED_VERSION.test(spec.version)) return `Redis ${spec.version} is not supported (use 6.2 or 7.x)`;
     if (RESERVED_USERNAMES.includes(spec.username)) return `username ${spec.username} is reserved by Steward for redis clusters (${RESERVED_USERNAMES.join(", ")}); choose another`;
     return checkConfig(spec);
-  }
-
-  podAddress(namespace: string, cluster: string, pod: string): string {
-    return this.options.podAddress ? this.options.podAddress(namespace, cluster, pod) : redisNames({ metadata: { name: cluster, namespace } }).podHost(pod);
   }
 
   endpoint(context: EngineContext, prepared: RedisPrepared, pod: string): RedisEndpoint {
@@ -85,9 +63,7 @@ export class RedisEngine implements Engine<RedisPrepared> {
     const input = { cluster: context.cluster, spec: context.spec };
     const names = redisNames(context.cluster);
     const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
-    const existingStatefulSet = await context.client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
-    const pods = (await context.client.list<KubeObject>(RESOURCES.Pod, names.namespace, { labelSelector: `${LABELS.cluster}=${names.cluster},${LABELS.component}=database` })).items;
-    return { passwords, existingStatefulSet, pods };
+    return { passwords, ...(await readClusterState(context.client, names, podSelector(context.cluster))) };
   }
 
   /**
@@ -97,7 +73,7 @@ export class RedisEngine implements Engine<RedisPrepared> {
    */
   desiredObjects(context: EngineContext, prepared: RedisPrepared): KubeObject[] {
     const input = { cluster: context.cluster, spec: context.spec };
-    const existingClaimSize = prepared.existingStatefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+    const existingClaimSize = claimTemplateSize(prepared.existingStatefulSet);
     const objects: (KubeObject | undefined)[] = [
       buildAuthSecret(input, prepared.passwords),
       buildConfigMap(input),

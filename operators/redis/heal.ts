@@ -10,13 +10,13 @@
  *     labelled for the Services;
  *  5. maintenance: switchover requests, scale-in, rolling template changes (maintenance.ts).
  */
+import { describeError } from "../common/errors.js";
+import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
+import { ROLE_PRIMARY } from "../common/names.js";
 import type { EngineContext, HealOutcome } from "../engine.js";
-import { UNHEALTHY_SINCE_ANNOTATION } from "../mysql/heal-context.js";
-import { describeError } from "./client.js";
 import type { RedisEngine, RedisObservation, RedisPrepared } from "./engine.js";
 import { RedisHealContext } from "./heal-context.js";
 import { runMaintenance } from "./maintenance.js";
-import { ROLE_PRIMARY } from "./names.js";
 import { chooseFailoverCandidate, desiredRoleLabel, failoverDelayRemainingMs, planReplica } from "./planner.js";
 import { executeFailover, finishPromotion, reopenPrimary, repointOthers, rereadViews } from "./promotion.js";
 import { freeze, promote, replicate } from "./roles.js";

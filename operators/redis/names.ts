@@ -2,8 +2,8 @@
  * Names, labels, ports, users and paths of a Redis cluster's objects, in one place so the
  * builders, the reconciler, the agent and the backup code never spell one differently.
  */
-import { LABELS } from "../../shared/api/index.js";
 import type { DatabaseCluster } from "../../shared/api/index.js";
+import { clusterNames, componentSelector, objectLabels, roleServiceNames } from "../common/names.js";
 
 export const REDIS_PORT = 6379;
 
@@ -50,24 +50,11 @@ export const RESERVED_USERNAMES: readonly string[] = ["default", USERS.operator,
 export function redisNames(cluster: Pick<DatabaseCluster, "metadata">) {
   const name = cluster.metadata.name;
   const namespace = cluster.metadata.namespace ?? "default";
-  const headless = `${name}-headless`;
   return {
-    cluster: name,
-    namespace,
-    statefulSet: name,
-    headless,
-    primaryService: `${name}-primary`,
-    replicasService: `${name}-replicas`,
-    configMap: `${name}-config`,
-    credentials: `${name}-credentials`,
+    ...clusterNames(cluster),
+    ...roleServiceNames(cluster),
     auth: `${name}-auth`,
-    podDisruptionBudget: name,
     promotionLease: `${name}-redis-promotion`,
-    pod: (ordinal: number) => `${name}-${ordinal}`,
-    /** The StatefulSet DNS name of a pod, which the runtime and real clusters both resolve. */
-    podHost: (pod: string) => `${pod}.${headless}.${namespace}.svc.cluster.local`,
-    primaryHost: `${name}-primary.${namespace}.svc`,
-    replicasHost: `${name}-replicas.${namespace}.svc`,
     /** What a starting instance replicates from until the operator points it at a pod. */
     primaryServiceFqdn: `${name}-primary.${namespace}.svc.cluster.local`,
   };
@@ -76,15 +63,10 @@ export type RedisNames = ReturnType<typeof redisNames>;
 
 /** Labels every object of the cluster carries; pods add the role label, set by the operator. */
 export function clusterLabels(cluster: Pick<DatabaseCluster, "metadata">, component: string): Record<string, string> {
-  return {
-    [LABELS.cluster]: cluster.metadata.name,
-    [LABELS.engine]: "redis",
-    [LABELS.component]: component,
-    [LABELS.name]: "redis",
-    [LABELS.instance]: cluster.metadata.name,
-    [LABELS.managedBy]: "steward",
-  };
+  return objectLabels(cluster, { engine: "redis", name: "redis" }, component);
 }
 
-export const ROLE_PRIMARY = "primary";
-export const ROLE_REPLICA = "replica";
+/** What selects the cluster's Redis pods (stable for the StatefulSet's lifetime: its selector is immutable). */
+export function podSelector(cluster: Pick<DatabaseCluster, "metadata">): Record<string, string> {
+  return componentSelector(cluster, "database");
+}

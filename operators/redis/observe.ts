@@ -10,10 +10,11 @@
  */
 import type { InstanceStatus } from "../../shared/api/index.js";
 import type { KubeObject } from "../../shared/k8s/client.js";
+import { describeError } from "../common/errors.js";
+import { ordinalOf } from "../common/names.js";
+import { instancesToObserve, podFacts, type PodFacts } from "../common/observed-pods.js";
 import type { ConditionInput, EngineContext } from "../engine.js";
-import { podFacts, type PodFacts } from "../mysql/observe.js";
-import { ordinalOf } from "../mysql/names.js";
-import { RedisSession, describeError, type RedisEndpoint } from "./client.js";
+import { RedisSession, type RedisEndpoint } from "./client.js";
 import type { RedisObservation } from "./engine.js";
 import { formatPosition, parsePosition, type RedisFacts } from "./info.js";
 import { redisNames } from "./names.js";
@@ -39,10 +40,6 @@ export async function readInstance(name: string, endpoint: RedisEndpoint): Promi
   } finally {
     session?.destroy();
   }
-}
-
-export function readPodFacts(name: string, pod: KubeObject | undefined): PodFacts {
-  return podFacts(name, pod as Parameters<typeof podFacts>[1]);
 }
 
 /** The planner's view of an instance, with what the previous status recorded about it. */
@@ -168,12 +165,11 @@ export async function observeCluster(
   const { cluster, spec } = context;
   const names = redisNames(cluster);
   const podsByName = new Map(pods.map((pod) => [pod.metadata.name, pod]));
-  const instanceNames = Array.from({ length: count }, (_, ordinal) => names.pod(ordinal));
-  for (const pod of pods) if (!instanceNames.includes(pod.metadata.name)) instanceNames.push(pod.metadata.name);
+  const instanceNames = instancesToObserve(names.pod, count, pods);
   const previous = new Map((cluster.status?.instances ?? []).map((instance) => [instance.name, instance]));
   const readings = await Promise.all(
     instanceNames.map(async (name): Promise<InstanceReading> => {
-      const pod = readPodFacts(name, podsByName.get(name));
+      const pod = podFacts(name, podsByName.get(name));
       if (!pod.exists) return { name, pod, error: "no pod" };
       if (pod.initializing) return { name, pod, error: "initializing" };
       return { name, pod, ...(await readInstance(name, endpoint(name))) };

@@ -4,6 +4,8 @@
  * to, what an instance that is not the primary needs, and which role label each pod should
  * carry. The reconciler only carries the plans out.
  */
+import type { FailoverPolicy } from "../../shared/api/index.js";
+import { chooseSwitchoverTargetOf, type SwitchoverPlan } from "../common/switchover-target.js";
 import type { RedisFacts } from "./info.js";
 
 /** One instance as the planner sees it. */
@@ -23,8 +25,6 @@ export interface RedisInstanceView {
    */
   last?: { replid: string; offset: number; streaming: boolean };
 }
-
-export type DataLossPolicy = "none" | "allowed";
 
 export function reachable(view: RedisInstanceView): view is RedisInstanceView & { facts: RedisFacts } {
   return view.facts !== undefined;
@@ -94,7 +94,7 @@ function whyNotCandidate(view: RedisInstanceView, lineage: string | undefined): 
  * With dataLoss allowed the most advanced reachable replica wins without waiting, and when
  * none is on the history any reachable replica does.
  */
-export function chooseFailoverCandidate(instances: RedisInstanceView[], failed: string, lineage: string | undefined, dataLoss: DataLossPolicy): FailoverPlan {
+export function chooseFailoverCandidate(instances: RedisInstanceView[], failed: string, lineage: string | undefined, dataLoss: FailoverPolicy["dataLoss"]): FailoverPlan {
   const others = instances.filter((view) => view.name !== failed);
   const old = instances.find((view) => view.name === failed);
   if (others.length === 0) {
@@ -149,36 +149,26 @@ export function chooseFailoverCandidate(instances: RedisInstanceView[], failed: 
   return { action: "promote", candidate: best.name, reason: `${best.name} holds the most of ${failed}'s replication history (offset ${bestOffset})${skipped}` };
 }
 
-export type SwitchoverPlan = { action: "switchover"; target: string; reason: string } | { action: "refuse"; reason: string };
-
 /**
  * The replica a switchover goes to: the named one, or ("auto") the streaming replica with the
  * highest offset, then the lowest ordinal. The target must stream from the primary (same
  * history, link up) and be ready. `allowed` excludes instances about to go (scale-in).
  */
 export function chooseSwitchoverTarget(instances: RedisInstanceView[], primary: RedisInstanceView, request: string, primaryHost: (pod: string) => string, allowed: (name: string) => boolean = () => true): SwitchoverPlan {
-  if (request === primary.name) return { action: "refuse", reason: `${request} is already the primary` };
-  const why = (view: RedisInstanceView): string | undefined => {
-    if (view.name === primary.name) return `${view.name} is the primary`;
-    if (!allowed(view.name)) return `${view.name} is being removed`;
-    if (!view.podReady) return `${view.name} is not ready`;
-    if (!view.facts) return `${view.name} does not answer`;
-    if (!isStreamingFrom(view, primary, primaryHost(primary.name))) return `${view.name} is not streaming from ${primary.name}`;
-    return undefined;
-  };
-  if (request !== "auto") {
-    const target = instances.find((view) => view.name === request);
-    if (!target) return { action: "refuse", reason: `${request} is not an instance of this cluster` };
-    const problem = why(target);
-    return problem ? { action: "refuse", reason: problem } : { action: "switchover", target: request, reason: `requested ${request}` };
-  }
-  const eligible = instances.filter((view) => !why(view));
-  if (eligible.length === 0) {
-    const reasons = instances.filter((view) => view.name !== primary.name).map(why).filter(Boolean);
-    return { action: "refuse", reason: `no replica can take over: ${reasons.join("; ") || "there are none"}` };
-  }
-  const best = [...eligible].sort(preference)[0]!;
-  return { action: "switchover", target: best.name, reason: `${best.name} is the most advanced streaming replica` };
+  return chooseSwitchoverTargetOf({
+    instances,
+    primary: primary.name,
+    request,
+    allowed,
+    whyNot: (view) => {
+      if (!view.podReady) return `${view.name} is not ready`;
+      if (!view.facts) return `${view.name} does not answer`;
+      if (!isStreamingFrom(view, primary, primaryHost(primary.name))) return `${view.name} is not streaming from ${primary.name}`;
+      return undefined;
+    },
+    rank: preference,
+    best: "is the most advanced streaming replica",
+  });
 }
 
 /** A replica that follows `primary` at `primaryHost`, on its history, with the link up and no copy in progress. */

@@ -11,11 +11,12 @@
  * (when it answers) before the new one takes writes.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { UNHEALTHY_SINCE_ANNOTATION } from "../mysql/heal-context.js";
+import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
+import type { SwitchoverResult } from "../common/maintenance.js";
+import { ROLE_PRIMARY } from "../common/names.js";
 import type { RedisHealContext } from "./heal-context.js";
 import type { RedisFacts } from "./info.js";
 import { instanceView, readInstance, type InstanceReading } from "./observe.js";
-import { ROLE_PRIMARY } from "./names.js";
 import type { RedisInstanceView } from "./planner.js";
 import { fence, promote, replicate } from "./roles.js";
 
@@ -102,12 +103,6 @@ export async function finishPromotion(heal: RedisHealContext, from: string | und
   await heal.annotateCluster({ [UNHEALTHY_SINCE_ANNOTATION]: null });
   heal.busy = true;
   await heal.normal("PromotionCompleted", `Completed the interrupted promotion of ${to} to primary${from ? ` (from ${from})` : ""}`);
-}
-
-export interface SwitchoverResult {
-  ok: boolean;
-  message: string;
-  pauseMs?: number;
 }
 
 async function pollFailover(heal: RedisHealContext, from: string, deadline: number): Promise<RedisFacts> {

@@ -30,7 +30,7 @@ import { MeasureStream } from "../../backup/format/measure.js";
 import { S3_NAME, S3_NAMESPACE } from "../../local/s3/s3.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
 import { freshNamespace, runtime } from "./local-fixtures.js";
-import { ensureCrds } from "./redis-fixtures.js";
+import { ensureCrds } from "./cluster-fixtures.js";
 
 const CLUSTER = "orders";
 let namespace = "";

@@ -19,20 +19,8 @@ import { RESOURCES } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { switchoverCommand } from "../../cli/switchover.js";
 import { apply, freshNamespace, runtime } from "./local-fixtures.js";
-import {
-  connect,
-  createIdsTable,
-  killPrimaryAndWait,
-  missingIds,
-  readCluster,
-  startWriter,
-  waitForReady,
-  watchPrimaryService,
-  provisionMariadbCluster,
-  type Connection,
-  type ProvisionedCluster,
-  type MysqlOperator,
-} from "./mysql-fixtures.js";
+import { killPrimaryAndWait, readCluster, watchPrimaryService, type Connection } from "./cluster-fixtures.js";
+import { connect, createIdsTable, missingIds, startWriter, waitForReady, provisionMariadbCluster, type ProvisionedCluster, type MysqlOperator } from "./mysql-fixtures.js";
 
 const NAME = "orders";
 let namespace = "";

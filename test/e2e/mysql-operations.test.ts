@@ -15,18 +15,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ANNOTATIONS } from "../../shared/api/index.js";
 import { RESOURCES } from "../../shared/k8s/client.js";
 import { apply, freshNamespace, runtime } from "./local-fixtures.js";
-import {
-  connect,
-  createIdsTable,
-  missingIds,
-  readCluster,
-  startWriter,
-  waitForReady,
-  provisionMariadbCluster,
-  type Connection,
-  type ProvisionedCluster,
-  type MysqlOperator,
-} from "./mysql-fixtures.js";
+import { readCluster, type Connection } from "./cluster-fixtures.js";
+import { connect, createIdsTable, missingIds, startWriter, waitForReady, provisionMariadbCluster, type ProvisionedCluster, type MysqlOperator } from "./mysql-fixtures.js";
 
 const NAME = "shop";
 let namespace = "";

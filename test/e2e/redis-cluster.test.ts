@@ -23,19 +23,8 @@ import { getStream } from "../../backup/s3/objects.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
 import { USERS, redisNames } from "../../operators/redis/names.js";
 import { apply, freshNamespace, runtime } from "./local-fixtures.js";
-import {
-  appClient,
-  connectionOf,
-  missingIds,
-  readCluster,
-  redisCluster,
-  runKillRounds,
-  startRedisOperator,
-  startWriter,
-  waitForReady,
-  type Connection,
-  type RedisOperator,
-} from "./redis-fixtures.js";
+import { connectionOf, readCluster, type Connection } from "./cluster-fixtures.js";
+import { appClient, missingIds, redisCluster, runKillRounds, startRedisOperator, startWriter, waitForReady, type RedisOperator } from "./redis-fixtures.js";
 
 const NAME = "cache";
 let namespace = "";

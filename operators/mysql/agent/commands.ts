@@ -1,12 +1,7 @@
 import { Command } from "commander";
+import { AGENT_TOKEN_ENV, requiredEnv, serveUntilStopped } from "../../common/agent-sidecar.js";
 import { initEnvironmentFromProcess, runMysqlInit } from "./init.js";
 import { startSidecar } from "./sidecar.js";
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; the pod template provides it`);
-  return value;
-}
 
 /** The MySQL/MariaDB subcommands of `steward agent` (cli/agent.ts adds them). */
 export function mysqlAgentCommands(): Command[] {
@@ -18,13 +13,9 @@ export function mysqlAgentCommands(): Command[] {
   const sidecar = new Command("mysql-sidecar")
     .description("Sidecar of a MySQL/MariaDB pod: health, streaming copies to new replicas, re-seed marks")
     .action(async () => {
-      const server = await startSidecar({ token: env("STEWARD_AGENT_TOKEN"), rootPassword: env("STEWARD_ROOT_PASSWORD") });
+      const server = await startSidecar({ token: requiredEnv(AGENT_TOKEN_ENV), rootPassword: requiredEnv("STEWARD_ROOT_PASSWORD") });
       console.log(`steward agent listening on ${JSON.stringify(server.address())}`);
-      await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
-      });
+      await serveUntilStopped(server);
     });
   return [init, sidecar];
 }

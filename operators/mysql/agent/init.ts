@@ -13,7 +13,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
-import { AGENT_PORT, MYSQL_PATHS, STATE_FILES, ordinalOf } from "../names.js";
+import { AGENT_TOKEN_ENV } from "../../common/agent-sidecar.js";
+import { ordinalOf } from "../../common/names.js";
+import { AGENT_PORT, MYSQL_PATHS, STATE_FILES } from "../names.js";
 import { initializeSql, seedSql } from "../users.js";
 import { fetchSeed } from "./seed-stream.js";
 import { mysqlBackupHooks } from "../backup-hooks.js";
@@ -56,7 +58,7 @@ export function initEnvironmentFromProcess(): InitEnvironment {
     rootPassword: required("STEWARD_ROOT_PASSWORD"),
     replicationPassword: required("STEWARD_REPLICATION_PASSWORD"),
     monitorPassword: required("STEWARD_MONITOR_PASSWORD"),
-    agentToken: required("STEWARD_AGENT_TOKEN"),
+    agentToken: required(AGENT_TOKEN_ENV),
   };
 }
 

@@ -8,31 +8,20 @@
  *   never merged.
  * Subcommands for backups and binlog archiving are added beside it (see backup-hooks.ts).
  */
-import { timingSafeEqual } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { hasBearerToken, listen, type AgentServerOptions } from "../../common/agent-sidecar.js";
 import { AGENT_PORT, MYSQL_PATHS, STATE_FILES } from "../names.js";
 import { startSeedStream } from "./seed-stream.js";
 
-export interface SidecarOptions {
-  port?: number;
-  host?: string;
-  token: string;
+export interface SidecarOptions extends AgentServerOptions {
   rootPassword: string;
   socket?: string;
   dataDir?: string;
   stateDir?: string;
   tmpDir?: string;
-  log?: (line: string) => void;
-}
-
-function authorized(request: IncomingMessage, token: string): boolean {
-  const header = request.headers.authorization ?? "";
-  const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 export function startSidecar(options: SidecarOptions): Promise<Server> {
@@ -62,7 +51,7 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
       response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
     }
-    if (!authorized(request, options.token)) {
+    if (!hasBearerToken(request, options.token)) {
       response.writeHead(401, { "content-type": "text/plain" }).end("a bearer token is required\n");
       return;
     }
@@ -82,8 +71,5 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
     }
     response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? AGENT_PORT, options.host, () => resolve(server));
-  });
+  return listen(server, options.port ?? AGENT_PORT, options.host);
 }

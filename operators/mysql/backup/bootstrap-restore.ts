@@ -4,21 +4,10 @@ import { pino } from "pino";
 import { rootLogger } from "../../../shared/log.js";
 import { executeRestore } from "../../../backup/agent/restore-commands.js";
 import { storageFromEnvironment } from "../../../backup/agent/environment.js";
+import { BOOTSTRAP_ENV } from "../../common/backup-secrets.js";
 import type { RestoreIntoDataDirOptions } from "../backup-hooks.js";
 import { MysqlBackup } from "./mysql-backup.js";
 import { startPrivateMariaDb } from "./throwaway.js";
-
-/**
- * What the `<cluster>-bootstrap` Secret gives the first pod's init step (envFrom), written by
- * the backup controllers from spec.bootstrap.source: the storage (as for any agent), and the
- * resolved source.
- */
-export const BOOTSTRAP_ENV = {
-  namespace: "STEWARD_BOOTSTRAP_NAMESPACE",
-  cluster: "STEWARD_BOOTSTRAP_CLUSTER",
-  backup: "STEWARD_BOOTSTRAP_BACKUP",
-  pointInTime: "STEWARD_BOOTSTRAP_POINT_IN_TIME",
-} as const;
 
 /**
  * spec.bootstrap for MariaDB: the first instance of the new cluster is restored in its init

@@ -1,6 +1,7 @@
-import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
+import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
-import { ENV } from "../../../backup/agent/environment.js";
+import { backupStorageSecretName } from "../../common/backup-secrets.js";
+import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
 /**
@@ -8,30 +9,12 @@ import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../
  * dump's GTID position is then on the same history the archiver uploads), as root, with the
  * password from the cluster's credentials Secret by reference.
  */
-export interface EngineJobTarget {
-  args: string[];
-  env: V1EnvVar[];
-}
-
 export function mysqlJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "flavor">, host?: string): EngineJobTarget {
   const names = mysqlNames(cluster);
   return {
     args: ["--engine", "mysql", "--flavor", spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
-    env: [
-      { name: ENV.dbUser, value: USERS.root },
-      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.root } } },
-    ],
+    env: jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
   };
-}
-
-/** The Secret (kept by the backup controllers, owned by the cluster) with the storage's location and credentials for in-pod agents. */
-export function backupStorageSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {
-  return `${cluster.metadata.name}-backup-storage`;
-}
-
-/** The Secret with what the first pod of a cluster created from a backup needs to restore it. */
-export function bootstrapSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {
-  return `${cluster.metadata.name}-bootstrap`;
 }
 
 /**
@@ -64,8 +47,7 @@ export function buildBinlogArchiverContainer(cluster: DatabaseCluster, spec: Pic
       "10s",
     ],
     env: [
-      { name: ENV.dbUser, value: USERS.root },
-      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.root } } },
+      ...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
       { name: "STEWARD_COMPONENT", value: "binlog-archiver" },
       { name: "NODE_OPTIONS", value: "--max-semi-space-size=1" },
     ],

@@ -1,7 +1,7 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { buildMyCnf, buildStartScript } from "../config.js";
 import { clusterLabels, mysqlNames } from "../names.js";
-import { owned, type BuildInput } from "./common.js";
+import { owned, type BuildInput } from "../../common/resources/build-input.js";
 
 /** Keys of `<cluster>-config`. */
 export const CONFIG_KEYS = { myCnf: "my.cnf", startScript: "start.sh", bootstrapped: "bootstrapped" } as const;

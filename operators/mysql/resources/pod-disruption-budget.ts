@@ -1,19 +1,9 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
+import type { BuildInput } from "../../common/resources/build-input.js";
+import { buildOneAtATimeBudget } from "../../common/resources/pod-disruption-budget.js";
 import { clusterLabels, mysqlNames, podSelector } from "../names.js";
-import { owned, type BuildInput } from "./common.js";
 
-/**
- * At most one instance may be evicted at a time (node drains, cluster upgrades). The
- * operator's own rolling restarts delete pods directly, one at a time, and do not go
- * through eviction. A single-instance cluster gets no budget: it would block every drain.
- */
+/** At most one instance may be evicted at a time; none for a single instance (see common/resources/pod-disruption-budget.ts). */
 export function buildPodDisruptionBudget(input: BuildInput): KubeObject | undefined {
-  if (input.spec.replicas < 2) return undefined;
-  const names = mysqlNames(input.cluster);
-  return owned(input, {
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
-    metadata: { name: names.podDisruptionBudget, namespace: names.namespace, labels: clusterLabels(input.cluster, input.spec, "database") },
-    spec: { maxUnavailable: 1, selector: { matchLabels: podSelector(input.cluster) } },
-  });
+  return buildOneAtATimeBudget(input, { name: mysqlNames(input.cluster).podDisruptionBudget, labels: clusterLabels(input.cluster, input.spec, "database"), selector: podSelector(input.cluster) });
 }

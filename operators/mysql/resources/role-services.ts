@@ -1,22 +1,12 @@
 import { LABELS } from "../../../shared/api/index.js";
 import type { KubeObject } from "../../../shared/k8s/client.js";
-import { AGENT_PORT, MYSQL_PORT, ROLE_PRIMARY, ROLE_REPLICA, clusterLabels, mysqlNames, podSelector } from "../names.js";
-import { owned, type BuildInput } from "./common.js";
+import { ROLE_PRIMARY, ROLE_REPLICA } from "../../common/names.js";
+import type { BuildInput } from "../../common/resources/build-input.js";
+import { buildClusterIpService, servicePort, type ServicePort } from "../../common/resources/services.js";
+import { AGENT_PORT, MYSQL_PORT, clusterLabels, mysqlNames, podSelector } from "../names.js";
 
-function roleService(input: BuildInput, name: string, role: string, withAgent: boolean): KubeObject {
-  const names = mysqlNames(input.cluster);
-  const ports: Record<string, unknown>[] = [{ name: "mysql", port: MYSQL_PORT, targetPort: MYSQL_PORT, protocol: "TCP" }];
-  if (withAgent) ports.push({ name: "agent", port: AGENT_PORT, targetPort: AGENT_PORT, protocol: "TCP" });
-  return owned(input, {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name, namespace: names.namespace, labels: clusterLabels(input.cluster, input.spec, role) },
-    spec: {
-      type: "ClusterIP",
-      selector: { ...podSelector(input.cluster), [LABELS.role]: role },
-      ports,
-    },
-  });
+function roleService(input: BuildInput, name: string, role: string, ports: ServicePort[]): KubeObject {
+  return buildClusterIpService(input, { name, labels: clusterLabels(input.cluster, input.spec, role), selector: { ...podSelector(input.cluster), [LABELS.role]: role }, ports });
 }
 
 /**
@@ -26,10 +16,10 @@ function roleService(input: BuildInput, name: string, role: string, withAgent: b
  * any other instance becomes writable. Its agent port is where new replicas stream their copy.
  */
 export function buildPrimaryService(input: BuildInput): KubeObject {
-  return roleService(input, mysqlNames(input.cluster).primaryService, ROLE_PRIMARY, true);
+  return roleService(input, mysqlNames(input.cluster).primaryService, ROLE_PRIMARY, [servicePort("mysql", MYSQL_PORT), servicePort("agent", AGENT_PORT)]);
 }
 
 /** `<cluster>-replicas`: read-only endpoints, every ready pod labelled `steward.dev/role=replica`. */
 export function buildReplicasService(input: BuildInput): KubeObject {
-  return roleService(input, mysqlNames(input.cluster).replicasService, ROLE_REPLICA, false);
+  return roleService(input, mysqlNames(input.cluster).replicasService, ROLE_REPLICA, [servicePort("mysql", MYSQL_PORT)]);
 }

@@ -1,22 +1,13 @@
 import { Command } from "commander";
 import { rootLogger } from "../../../shared/log.js";
+import { AGENT_TOKEN_ENV, requiredEnv, serveUntilStopped } from "../../common/agent-sidecar.js";
 import { startSidecar } from "./sidecar.js";
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set; the pod template provides it`);
-  return value;
-}
 
 /** Starts the sidecar from the pod's environment and serves until SIGTERM. */
 export async function runRabbitmqSidecar(): Promise<void> {
-  const server = await startSidecar({ token: env("STEWARD_AGENT_TOKEN"), localNode: env("RABBITMQ_NODENAME") });
+  const server = await startSidecar({ token: requiredEnv(AGENT_TOKEN_ENV), localNode: requiredEnv("RABBITMQ_NODENAME") });
   console.log(`steward rabbitmq agent listening on ${JSON.stringify(server.address())}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  await serveUntilStopped(server);
 }
 
 /** The RabbitMQ subcommands of `steward agent` (cli/agent.ts adds them). */

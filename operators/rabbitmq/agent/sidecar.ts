@@ -11,8 +11,8 @@
  * local runtime uses the host's.
  */
 import { execFile } from "node:child_process";
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { hasBearerToken, listen, type AgentServerOptions } from "../../common/agent-sidecar.js";
 import { PORTS } from "../names.js";
 
 export const AGENT_OPERATIONS = ["grow", "shrink", "forget"] as const;
@@ -67,13 +67,6 @@ export function runCli(operation: AgentOperation, localNode: string, target: str
   });
 }
 
-function authorized(request: IncomingMessage, token: string): boolean {
-  const header = request.headers.authorization ?? "";
-  const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 async function readBody(request: IncomingMessage): Promise<string> {
   let text = "";
   for await (const chunk of request) {
@@ -83,12 +76,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return text;
 }
 
-export interface SidecarOptions {
-  token: string;
+export interface SidecarOptions extends AgentServerOptions {
   localNode: string;
-  port?: number;
-  host?: string;
-  log?: (line: string) => void;
 }
 
 export function startSidecar(options: SidecarOptions): Promise<Server> {
@@ -105,7 +94,7 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
     const match = /^\/v1\/rabbitmq\/([a-z]+)$/.exec(path);
     const operation = match?.[1] as AgentOperation | undefined;
     if (request.method !== "POST" || !operation || !AGENT_OPERATIONS.includes(operation)) return send(404, { error: `no such endpoint ${request.method} ${path}` });
-    if (!authorized(request, options.token)) return send(401, { error: "missing or wrong bearer token" });
+    if (!hasBearerToken(request, options.token)) return send(401, { error: "missing or wrong bearer token" });
     readBody(request)
       .then(async (text) => {
         const node = (JSON.parse(text || "{}") as { node?: unknown }).node;
@@ -118,8 +107,5 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
       })
       .catch((error: unknown) => send(400, { error: error instanceof Error ? error.message : String(error) }));
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? PORTS.agent, options.host ?? "0.0.0.0", () => resolve(server));
-  });
+  return listen(server, options.port ?? PORTS.agent, options.host ?? "0.0.0.0");
 }

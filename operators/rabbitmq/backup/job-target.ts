@@ -5,17 +5,13 @@
  * reference.
  */
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { ENV } from "../../../backup/agent/environment.js";
-import type { EngineJobTarget } from "../../mysql/backup/job-target.js";
+import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, PORTS, rabbitmqNames } from "../names.js";
 
 export function rabbitmqJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = rabbitmqNames(cluster);
   return {
     args: ["--engine", "rabbitmq", "--host", host ?? names.clientHost, "--port", String(PORTS.management)],
-    env: [
-      { name: ENV.dbUser, value: ADMIN_USER },
-      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.adminPassword } } },
-    ],
+    env: jobCredentialsEnv(ADMIN_USER, names.credentials, CREDENTIAL_KEYS.adminPassword),
   };
 }

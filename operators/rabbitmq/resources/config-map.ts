@@ -1,7 +1,7 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { CONFIG_FILES, buildClusterFormationConf, buildEnabledPlugins, buildStewardConf, buildUserConf } from "../config.js";
 import { clusterLabels, rabbitmqNames } from "../names.js";
-import { owned, type BuildInput } from "./build-input.js";
+import { owned, type BuildInput } from "../../common/resources/build-input.js";
 
 /**
  * `<cluster>-config`: the rabbitmq.conf fragments Steward writes and the plugins file, mounted

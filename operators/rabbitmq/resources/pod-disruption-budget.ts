@@ -1,20 +1,13 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
+import type { BuildInput } from "../../common/resources/build-input.js";
+import { buildOneAtATimeBudget } from "../../common/resources/pod-disruption-budget.js";
 import { clusterLabels, podSelector, rabbitmqNames } from "../names.js";
-import { owned, type BuildInput } from "./build-input.js";
 
 /**
- * At most one node may be evicted at a time (node drains, cluster upgrades): a quorum queue
- * with three members survives one missing, not two. The operator's own rolling changes delete
- * pods one at a time after checking quorum and do not go through eviction. A single-node
- * cluster gets no budget: it would block every drain.
+ * At most one node may be evicted at a time (see common/resources/pod-disruption-budget.ts): a
+ * quorum queue with three members survives one missing, not two. The operator's own rolling
+ * changes check quorum before deleting a pod.
  */
 export function buildPodDisruptionBudget(input: BuildInput): KubeObject | undefined {
-  if (input.spec.replicas < 2) return undefined;
-  const names = rabbitmqNames(input.cluster);
-  return owned(input, {
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
-    metadata: { name: names.podDisruptionBudget, namespace: names.namespace, labels: clusterLabels(input.cluster, "broker") },
-    spec: { maxUnavailable: 1, selector: { matchLabels: podSelector(input.cluster) } },
-  });
+  return buildOneAtATimeBudget(input, { name: rabbitmqNames(input.cluster).podDisruptionBudget, labels: clusterLabels(input.cluster, "broker"), selector: podSelector(input.cluster) });
 }

@@ -1,7 +1,9 @@
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { testCluster } from "../test-cluster.js";
-import { AGENT_CONTAINER, CONFIG_HASH_ANNOTATION, ENGINE_CONTAINER, SETUP_CONTAINER, buildStatefulSet, defaultEngineImage, podConfigHash } from "./statefulset.js";
+import { AGENT_CONTAINER } from "../../common/resources/containers.js";
+import { CONFIG_HASH_ANNOTATION } from "../../common/resources/statefulset.js";
+import { ENGINE_CONTAINER, SETUP_CONTAINER, buildStatefulSet, defaultEngineImage, podConfigHash } from "./statefulset.js";
 
 function build(spec: Parameters<typeof testCluster>[0] = {}, extra: Partial<Parameters<typeof buildStatefulSet>[0]> = {}): V1StatefulSet {
   const input = testCluster(spec);

@@ -1,6 +1,8 @@
-import type { V1Container, V1EnvVar, V1StatefulSet, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import { ANNOTATIONS } from "../../../shared/api/index.js";
+import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { KubeObject } from "../../../shared/k8s/client.js";
+import type { BuildInput } from "../../common/resources/build-input.js";
+import { agentSidecar } from "../../common/resources/containers.js";
+import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";
 import {
   CONFIG_FILES,
   buildEnabledPlugins,
@@ -12,11 +14,8 @@ import {
   erlangVmArgs,
 } from "../config.js";
 import { COOKIE_KEY, CREDENTIAL_KEYS, PORTS, RABBITMQ_PATHS, clusterLabels, podSelector, rabbitmqNames } from "../names.js";
-import { owned, type BuildInput } from "./build-input.js";
 
-export const CONFIG_HASH_ANNOTATION = "steward.dev/config-hash";
 export const ENGINE_CONTAINER = "rabbitmq";
-export const AGENT_CONTAINER = "agent";
 export const SETUP_CONTAINER = "setup";
 
 /** uid/gid of the rabbitmq user in the official image. */
@@ -70,16 +69,16 @@ export function podConfigHash(input: BuildInput): string {
 }
 
 /**
- * The StatefulSet of RabbitMQ nodes. Choices, and why:
- * - podManagementPolicy Parallel: a new cluster's nodes must boot together to find each other
- *   (classic_config), and after a whole-cluster stop each node waits for the others to load
- *   its tables; OrderedReady would deadlock both.
- * - updateStrategy OnDelete: the operator rolls pods itself, one at a time, highest ordinal
- *   first, only when the node is not quorum-critical, and waits for the cluster to be whole
- *   again before the next one.
- * - PVCs stay when the cluster is deleted with RetainData; on scale-in the operator deletes the
- *   removed node's claim itself after the cluster forgot the node (a forgotten node's data
- *   cannot rejoin, so a later scale-out must start it empty).
+ * The StatefulSet of RabbitMQ nodes (Parallel, OnDelete, one data claim per pod: see
+ * common/resources/statefulset.ts). For RabbitMQ:
+ * - Parallel: a new cluster's nodes must boot together to find each other (classic_config),
+ *   and after a whole-cluster stop each node waits for the others to load its tables;
+ *   OrderedReady would deadlock both.
+ * - OnDelete: the operator rolls pods itself, one at a time, highest ordinal first, only when
+ *   the node is not quorum-critical, and waits for the cluster to be whole again before the
+ *   next one.
+ * - On scale-in the operator deletes the removed node's claim itself after the cluster forgot
+ *   the node (a forgotten node's data cannot rejoin, so a later scale-out must start it empty).
  * - No liveness probe: a node waiting for its peers' tables, or paused by pause_minority, is
  *   alive and must not be restarted; readiness (the AMQP port) takes it out of the Service.
  */
@@ -87,9 +86,6 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
   const { cluster, spec } = input;
   const names = rabbitmqNames(cluster);
   const labels = clusterLabels(cluster, "broker");
-  const podAnnotations: Record<string, string> = { [CONFIG_HASH_ANNOTATION]: podConfigHash(input) };
-  const restartedAt = cluster.metadata.annotations?.[ANNOTATIONS.restartedAt];
-  if (restartedAt) podAnnotations[ANNOTATIONS.restartedAt] = restartedAt;
   const shared = nodeEnv(names.headless, names.namespace);
 
   const mount = (name: string, mountPath: string, readOnly = false): V1VolumeMount => ({ name, mountPath, ...(readOnly ? { readOnly } : {}) });
@@ -143,17 +139,18 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     ],
   };
 
-  const agent: V1Container = {
-    name: AGENT_CONTAINER,
+  const agent = agentSidecar({
     image: input.agentImage,
     command: input.agentCommand ?? DEFAULT_AGENT_COMMAND,
-    env: [...shared, { name: "STEWARD_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.agentToken } } }],
-    ports: [{ name: "agent", containerPort: PORTS.agent, protocol: "TCP" }],
-    readinessProbe: { httpGet: { path: "/healthz", port: "agent" }, periodSeconds: 5, timeoutSeconds: 2 },
-    resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    env: shared,
+    token: { secret: names.credentials, key: CREDENTIAL_KEYS.agentToken },
+    port: PORTS.agent,
+    probePort: "agent",
+    probePeriodSeconds: 5,
+    cpuRequest: "20m",
     securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false },
     volumeMounts: [mount("home", RABBITMQ_PATHS.home)],
-  };
+  });
 
   const volumes: V1Volume[] = [
     {
@@ -176,49 +173,23 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     { name: "logs", emptyDir: {} },
   ];
 
-  const statefulSet: V1StatefulSet = {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata: { name: names.statefulSet, namespace: names.namespace, labels },
-    spec: {
-      serviceName: names.headless,
-      replicas: input.replicas,
-      podManagementPolicy: "Parallel",
-      updateStrategy: { type: "OnDelete" },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: spec.deletionPolicy === "DeleteData" ? "Delete" : "Retain", whenScaled: "Retain" },
-      selector: { matchLabels: podSelector(cluster) },
-      template: {
-        metadata: { labels, annotations: podAnnotations },
-        spec: {
-          enableServiceLinks: false,
-          automountServiceAccountToken: false,
-          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-          securityContext: { fsGroup: RABBITMQ_UID },
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: podSelector(cluster) } } },
-              ],
-            },
-          },
-          initContainers: [...(input.extraInitContainers ?? []), setup],
-          containers: [engine, agent],
-          volumes,
-        },
-      },
-      volumeClaimTemplates: [
-        {
-          apiVersion: "v1",
-          kind: "PersistentVolumeClaim",
-          metadata: { name: "data", labels },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            storageClassName: spec.storage.storageClassName,
-            resources: { requests: { storage: input.existingClaimSize ?? String(spec.storage.size) } },
-          },
-        },
-      ],
+  return buildClusterStatefulSet(input, {
+    name: names.statefulSet,
+    serviceName: names.headless,
+    replicas: input.replicas,
+    labels,
+    selector: podSelector(cluster),
+    podAnnotations: podTemplateAnnotations(input, podConfigHash(input)),
+    pod: {
+      enableServiceLinks: false,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      securityContext: { fsGroup: RABBITMQ_UID },
+      affinity: spreadOverNodes(podSelector(cluster)),
+      initContainers: [...(input.extraInitContainers ?? []), setup],
+      containers: [engine, agent],
+      volumes,
     },
-  };
-  return owned(input, statefulSet as unknown as KubeObject);
+    existingClaimSize: input.existingClaimSize,
+  });
 }

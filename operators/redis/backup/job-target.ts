@@ -6,18 +6,14 @@
  * primary); a single-instance cluster has only its primary.
  */
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
-import { ENV } from "../../../backup/agent/environment.js";
-import type { EngineJobTarget } from "../../mysql/backup/job-target.js";
+import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
 import { CREDENTIAL_KEYS, REDIS_PORT, USERS, redisNames } from "../names.js";
 
 export function redisJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "replicas">, host?: string): EngineJobTarget {
   const names = redisNames(cluster);
   return {
     args: ["--engine", "redis", "--host", host ?? (spec.replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(REDIS_PORT)],
-    env: [
-      { name: ENV.dbUser, value: USERS.operator },
-      { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.operator } } },
-    ],
+    env: jobCredentialsEnv(USERS.operator, names.credentials, CREDENTIAL_KEYS.operator),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
-import { owned, type BuildInput } from "../../mysql/resources/common.js";
+import { owned, type BuildInput } from "../../common/resources/build-input.js";
 import { buildRedisConf } from "../config.js";
 import { clusterLabels, redisNames } from "../names.js";
 

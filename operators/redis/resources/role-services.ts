@@ -1,21 +1,12 @@
 import { LABELS } from "../../../shared/api/index.js";
 import type { KubeObject } from "../../../shared/k8s/client.js";
-import { owned, type BuildInput } from "../../mysql/resources/common.js";
-import { podSelector } from "../../mysql/names.js";
-import { REDIS_PORT, ROLE_PRIMARY, ROLE_REPLICA, clusterLabels, redisNames } from "../names.js";
+import { ROLE_PRIMARY, ROLE_REPLICA } from "../../common/names.js";
+import type { BuildInput } from "../../common/resources/build-input.js";
+import { buildClusterIpService, servicePort } from "../../common/resources/services.js";
+import { REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
 
 function roleService(input: BuildInput, name: string, role: string): KubeObject {
-  const names = redisNames(input.cluster);
-  return owned(input, {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name, namespace: names.namespace, labels: clusterLabels(input.cluster, role) },
-    spec: {
-      type: "ClusterIP",
-      selector: { ...podSelector(input.cluster), [LABELS.role]: role },
-      ports: [{ name: "redis", port: REDIS_PORT, targetPort: REDIS_PORT, protocol: "TCP" }],
-    },
-  });
+  return buildClusterIpService(input, { name, labels: clusterLabels(input.cluster, role), selector: { ...podSelector(input.cluster), [LABELS.role]: role }, ports: [servicePort("redis", REDIS_PORT)] });
 }
 
 /**

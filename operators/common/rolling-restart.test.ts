@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { claimsToGrow, planRollingRestart, primaryBlocksScaleIn, type RollingPod } from "./rolling.js";
+import { planRollingRestart, type RollingPod } from "./rolling-restart.js";
 
 const pod = (ordinal: number, revision: string, overrides: Partial<RollingPod> = {}): RollingPod => ({ name: `db-${ordinal}`, ordinal, revision, ready: true, healthy: true, terminating: false, ...overrides });
 
@@ -21,18 +21,11 @@ describe("planRollingRestart", () => {
     expect(planRollingRestart([pod(0, "old"), pod(1, "new"), pod(2, "new")], "new", "db-0")).toMatchObject({ action: "switchover" });
     expect(planRollingRestart([pod(0, "old"), pod(1, "new"), pod(2, "new")], "new", "db-1")).toMatchObject({ action: "delete", pod: "db-0" });
   });
+  it("restarts a single instance in place: there is nobody to switch over to", () => {
+    expect(planRollingRestart([pod(0, "old")], "new", "db-0")).toMatchObject({ action: "restartOnlyInstance", pod: "db-0" });
+    expect(planRollingRestart([pod(0, "new")], "new", "db-0")).toEqual({ action: "none" });
+  });
   it("waits for the StatefulSet controller to report a revision", () => {
     expect(planRollingRestart([pod(0, "old")], undefined, "db-0")).toEqual({ action: "none" });
-  });
-});
-
-describe("scale-in and storage", () => {
-  it("blocks scale-in while the primary is among the removed ordinals", () => {
-    expect(primaryBlocksScaleIn("db-4", 4, 3)).toBe(true);
-    expect(primaryBlocksScaleIn("db-0", 0, 3)).toBe(false);
-  });
-  it("grows only claims smaller than the spec", () => {
-    expect(claimsToGrow([{ name: "a", requested: "1Gi" }, { name: "b", requested: "2Gi" }, { name: "c" }], "2Gi")).toEqual(["a"]);
-    expect(claimsToGrow([{ name: "a", requested: "1024Mi" }], "1Gi")).toEqual([]);
   });
 });

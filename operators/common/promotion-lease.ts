@@ -4,9 +4,12 @@
  * processes (an old leader that has not noticed it lost, and the new one) never promote two
  * instances. Writes carry the resourceVersion read, so two racing takers cannot both win.
  */
+import { hostname } from "node:os";
 import { RESOURCES, isAlreadyExists, isConflict, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { withOwner } from "../../shared/k8s/owner.js";
 import { microTime } from "../../shared/k8s/time.js";
+import type { Logger } from "../../shared/log.js";
+import { NextLoop } from "../../shared/runtime/controller.js";
 
 export const PROMOTION_LEASE_SECONDS = 15;
 
@@ -21,12 +24,17 @@ export function mayTakeLease(spec: LeaseObject["spec"], holder: string, now: Dat
   return now.getTime() - renewed > (spec.leaseDurationSeconds ?? PROMOTION_LEASE_SECONDS) * 1000;
 }
 
+/** Who holds the Lease for this operator process by default: host and pid. */
+export function defaultLeaseHolder(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
 export class PromotionLease {
   constructor(
     private readonly client: KubeClient,
     private readonly owner: KubeObject,
     private readonly namespace: string,
-    private readonly name: string,
+    readonly name: string,
     private readonly holder: string,
   ) {}
 
@@ -58,5 +66,19 @@ export class PromotionLease {
     } catch (error) {
       if (!isConflict(error)) throw error;
     }
+  }
+}
+
+/**
+ * Runs `action` holding the lease and frees it after. When another holder has it, the
+ * reconcile ends with NextLoop (retried after `retryMs`): waiting, not failing.
+ */
+export async function withPromotionLease<T>(lease: PromotionLease, now: Date, retryMs: number, log: Logger, action: () => Promise<T>): Promise<T> {
+  const taken = await lease.acquire(now);
+  if (!taken.acquired) throw new NextLoop(`the promotion lease ${lease.name} is held by ${taken.holder}`, retryMs);
+  try {
+    return await action();
+  } finally {
+    await lease.release().catch((error: unknown) => log.warn({ err: error }, "could not release the promotion lease; it expires by itself"));
   }
 }
