@@ -1,27 +1,36 @@
 import { Command } from "commander";
-import { rootLogger } from "../../shared/log.js";
-import type { DatabaseBackupStatus } from "../../shared/api/index.js";
-import { parseDuration } from "../../shared/api/index.js";
 import type { Compression } from "../format/compression.js";
-import { LogArchiver } from "../log-archive.js";
-import { backupManifestKey, completedStatusOf } from "../manifest.js";
-import { describeFailure, runBackup } from "../pipeline.js";
-import { endpointFromOptions, engineBackupFor, storageFromEnvironment, withEngineOptions } from "./environment.js";
-import { StatusReporter, writeTerminationMessage } from "./reporter.js";
-import { restoreCommand, verifyCommand } from "./restore-commands.js";
-import { registerMysqlBackup } from "../../operators/mysql/backup/hooks.js";
 
-interface BackupOptions {
-  namespace: string;
-  cluster: string;
-  backup: string;
+/**
+ * The backup agent's commands: their options only. What each runs is loaded when it runs
+ * (`steward agent backup --help` needs neither the AWS SDK nor an engine client), and a Job
+ * loads only its own command's code: the agent lives within a 128 MiB memory budget.
+ */
+
+/** The options every agent command takes to reach its engine: --engine --flavor --host --port --socket. */
+export function withEngineOptions(command: Command, what = "engine"): Command {
+  return command
+    .option("--engine <engine>", "mysql | redis | mongodb | rabbitmq", "mysql")
+    .option("--flavor <flavor>", "mysql | mariadb (engine mysql)")
+    .option("--host <host>", `${what} host`)
+    .option("--port <port>", `${what} port`)
+    .option("--socket <path>", `${what} Unix socket`);
+}
+
+export interface EngineOptions {
   engine: string;
   flavor?: string;
-  method: "logical" | "physical";
-  compression: Compression;
   host?: string;
   port?: string;
   socket?: string;
+}
+
+export interface BackupOptions extends EngineOptions {
+  namespace: string;
+  cluster: string;
+  backup: string;
+  method: "logical" | "physical";
+  compression: Compression;
   report: boolean;
 }
 
@@ -35,61 +44,20 @@ function backupCommand(): Command {
     .option("--method <method>", "logical | physical", "logical")
     .option("--compression <compression>", "zstd | gzip | none", "zstd")
     .option("--no-report", "do not write progress into the DatabaseBackup status")
-    .action(async (options: BackupOptions) => {
-      const log = rootLogger.child({ agent: "backup", namespace: options.namespace, backup: options.backup });
-      const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
-      const controller = new AbortController();
-      process.once("SIGTERM", () => controller.abort(new Error("the backup Job was stopped (SIGTERM)")));
-      const storage = storageFromEnvironment();
-      const startedAt = new Date().toISOString();
-      await reporter.write({ phase: "Running", startedAt } satisfies DatabaseBackupStatus);
-      try {
-        const manifest = await runBackup({
-          engine: engineBackupFor(options.engine, options.flavor),
-          endpoint: endpointFromOptions(options),
-          storage,
-          cluster: { namespace: options.namespace, name: options.cluster },
-          backup: options.backup,
-          method: options.method,
-          compression: options.compression,
-          signal: controller.signal,
-          log,
-          onProgress: ({ storedBytes }) => reporter.progress({ progress: { bytes: storedBytes, updatedAt: new Date().toISOString() } }),
-        });
-        const result: DatabaseBackupStatus = completedStatusOf(manifest, storage.target.bucket, backupManifestKey(storage.target.prefix, { namespace: options.namespace, name: options.cluster }, options.backup));
-        await reporter.finish(result as Record<string, unknown>);
-        log.info({ location: result.location, size: result.size, checksum: result.checksum }, `Backup ${options.backup} completed`);
-      } catch (error) {
-        const { step: stepName, message } = describeFailure(error, "backup");
-        writeTerminationMessage(`${stepName}: ${message}`);
-        await reporter.finish({ phase: "Failed", completedAt: new Date().toISOString(), error: { step: stepName, message } });
-        log.error({ step: stepName, err: message }, `Backup ${options.backup} failed`);
-        process.exitCode = 1;
-      } finally {
-        storage.client.destroy();
-      }
-    });
+    .action(async (options: BackupOptions) => (await import("./backup-job.js")).runBackupJob(options));
 }
 
-interface ArchiveOptions {
+export interface ArchiveOptions extends EngineOptions {
   namespace: string;
   cluster: string;
-  engine: string;
   compression: Compression;
   maxSegmentAge: string;
   interval: string;
-  host?: string;
-  port?: string;
-  socket?: string;
   dataDir?: string;
   once?: boolean;
 }
 
-/**
- * The PITR sidecar: archives the engine's closed log segments to S3, closing the current one
- * once a commit in it has waited --max-segment-age. S3 outages are retried; segments wait on
- * the volume meanwhile. On SIGTERM it closes and uploads what it can before it exits.
- */
+/** The PITR sidecar's command (archive-job.ts). */
 function archiveCommand(): Command {
   return withEngineOptions(new Command("archive-binlogs"))
     .alias("archive-logs")
@@ -101,46 +69,58 @@ function archiveCommand(): Command {
     .option("--interval <duration>", "how often to look", "1s")
     .option("--data-dir <path>", "where the engine's binlogs are (default: from the server)")
     .option("--once", "one pass, then exit (tests)")
-    .action(async (options: ArchiveOptions) => {
-      const log = rootLogger.child({ agent: "archiver", namespace: options.namespace, cluster: options.cluster });
-      const engine = engineBackupFor(options.engine);
-      if (!engine.pointInTime) throw new Error(`engine ${options.engine} has no point-in-time recovery`);
-      const storage = storageFromEnvironment();
-      const endpoint = endpointFromOptions(options);
-      const maxSegmentAgeMs = parseDuration(options.maxSegmentAge);
-      const intervalMs = parseDuration(options.interval);
-      let stopping = false;
-      process.once("SIGTERM", () => (stopping = true));
-      let archiver: LogArchiver | undefined;
-      let failures = 0;
-      for (;;) {
-        try {
-          archiver ??= new LogArchiver(await engine.pointInTime.logSource(endpoint, { dataDir: options.dataDir, log }), {
-            engine: options.engine,
-            storage,
-            cluster: { namespace: options.namespace, name: options.cluster },
-            compression: options.compression,
-            maxSegmentAgeMs,
-            log,
-          });
-          await archiver.pass(stopping ? { maxSegmentAgeMs: 0 } : {});
-          if (failures > 0) log.info({ after: failures }, "Archiving works again");
-          failures = 0;
-        } catch (error) {
-          failures++;
-          // Logged on the first failure and then every minute, not every second.
-          if (failures === 1 || failures % 60 === 0) log.warn({ err: (error as Error).message, failures }, "Archiving failed; retrying (binlogs wait on the volume)");
-          archiver = undefined;
-        }
-        if (options.once || stopping) break;
-        await new Promise((resolve) => setTimeout(resolve, intervalMs));
-      }
-      storage.client.destroy();
-    });
+    .action(async (options: ArchiveOptions) => (await import("./archive-job.js")).runArchiveSidecar(options));
 }
 
-/** `steward agent backup | restore | archive-binlogs | verify`: registered by cli/agent.ts. */
+export interface RestoreOptions extends EngineOptions {
+  namespace: string;
+  restore?: string;
+  sourceCluster: string;
+  backup?: string;
+  pointInTime?: string;
+  replaceExisting?: boolean;
+  checksumsOnly?: boolean;
+  checkOnly?: boolean;
+  report: boolean;
+}
+
+/** The restore Job's command (restore-commands.ts). */
+function restoreCommand(): Command {
+  return withEngineOptions(new Command("restore"), "target")
+    .description("Restore a backup, or a cluster to a point in time, into a running engine (runs in the restore Job)")
+    .requiredOption("--namespace <namespace>", "namespace of the source cluster")
+    .requiredOption("--source-cluster <name>", "the cluster whose backups and archived logs to read")
+    .option("--restore <name>", "the DatabaseRestore to report into")
+    .option("--backup <name>", "the backup to restore")
+    .option("--point-in-time <time>", "RFC 3339 time to recover to")
+    .option("--replace-existing", "remove the target's user data first (in-place restores)")
+    .option("--checksums-only", "only record per-table checksums of the target (after a restore into a new cluster)")
+    .option("--check-only", "only check the stored objects against their manifests (before creating a new cluster)")
+    .option("--no-report", "do not write progress into the DatabaseRestore status")
+    .action(async (options: RestoreOptions) => (await import("./restore-commands.js")).runRestoreJob(options));
+}
+
+export interface VerifyOptions extends EngineOptions {
+  namespace: string;
+  cluster: string;
+  backup: string;
+  workDir?: string;
+  report: boolean;
+}
+
+/** The verification Job's command: restore one backup into a throwaway instance and record the result. */
+function verifyCommand(): Command {
+  return withEngineOptions(new Command("verify"), "unused: the throwaway instance's")
+    .description("Restore a backup into a throwaway instance, check it, and record Verified or VerificationFailed")
+    .requiredOption("--namespace <namespace>", "namespace of the cluster and the DatabaseBackup")
+    .requiredOption("--cluster <name>", "the cluster the backup belongs to")
+    .requiredOption("--backup <name>", "the DatabaseBackup to verify")
+    .option("--work-dir <path>", "where the throwaway instance keeps its data (the Job's emptyDir)")
+    .option("--no-report", "do not write the result into the DatabaseBackup status")
+    .action(async (options: VerifyOptions) => (await import("./restore-commands.js")).runVerifyJob(options));
+}
+
+/** `steward agent backup | restore | archive-binlogs | verify` (cli/agent.ts lists them). */
 export function backupAgentCommands(): Command[] {
-  registerMysqlBackup(); // the mysql-init step restores spec.bootstrap through this hook
   return [backupCommand(), restoreCommand(), archiveCommand(), verifyCommand()];
 }

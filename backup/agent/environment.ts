@@ -1,12 +1,8 @@
-import type { Command } from "commander";
 import { z } from "zod";
 import type { EngineBackup, EngineEndpoint } from "../engine-backup.js";
 import { parseEncryptionKey } from "../format/encryption.js";
 import { createS3Client, type StorageLocation } from "../s3/client.js";
 import type { StorageContext } from "../pipeline.js";
-import { MysqlBackup } from "../../operators/mysql/backup/mysql-backup.js";
-import { RabbitmqBackup } from "../../operators/rabbitmq/backup/rabbitmq-backup.js";
-import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
 
 /**
  * What backup and restore Jobs (and the PITR sidecar) get from their pod spec. Secrets come
@@ -56,26 +52,19 @@ export function endpointFromOptions(options: { host?: string; port?: string; soc
   };
 }
 
-/** The backup implementation of each engine; an engine folder adds one line here. */
-export function engineBackupFor(engine: string, flavor?: string): EngineBackup {
+/**
+ * The backup implementation of each engine; an engine folder adds one line here. Loaded on
+ * demand: a Job needs only its own engine's client library.
+ */
+export async function loadEngineBackup(engine: string, flavor?: string): Promise<EngineBackup> {
   switch (engine) {
     case "mysql":
-      return new MysqlBackup(flavor === "mysql" ? "mysql" : "mariadb");
+      return new (await import("../../operators/mysql/backup/mysql-backup.js")).MysqlBackup(flavor === "mysql" ? "mysql" : "mariadb");
     case "redis":
-      return new RedisBackup();
+      return new (await import("../../operators/redis/backup/redis-backup.js")).RedisBackup();
     case "rabbitmq":
-      return new RabbitmqBackup();
+      return new (await import("../../operators/rabbitmq/backup/rabbitmq-backup.js")).RabbitmqBackup();
     default:
       throw new Error(`engine ${engine} has no backup implementation in this build of Steward`);
   }
-}
-
-/** The options every agent command takes to reach its engine: --engine --flavor --host --port --socket. */
-export function withEngineOptions(command: Command, what = "engine"): Command {
-  return command
-    .option("--engine <engine>", "mysql | redis | mongodb | rabbitmq", "mysql")
-    .option("--flavor <flavor>", "mysql | mariadb (engine mysql)")
-    .option("--host <host>", `${what} host`)
-    .option("--port <port>", `${what} port`)
-    .option("--socket <path>", `${what} Unix socket`);
 }

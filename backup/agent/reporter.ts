@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Logger } from "../../shared/log.js";
-import { KubeClient, RESOURCES, type ResourceType } from "../../shared/k8s/client.js";
+import type { KubeClient } from "../../shared/k8s/client.js";
+import { RESOURCES, type ResourceType } from "../../shared/k8s/resources.js";
 
 /**
  * How an agent tells the operator and people how far it got: merge patches of the
@@ -14,7 +15,8 @@ export class StatusReporter {
   private lastWrite = 0;
   private pending?: Record<string, unknown>;
   private timer?: NodeJS.Timeout;
-  private readonly client?: KubeClient;
+  /** Loaded only when reporting: @kubernetes/client-node alone is ~85 MiB of RSS. */
+  private readonly client?: Promise<KubeClient | undefined>;
 
   constructor(
     private readonly type: ResourceType,
@@ -23,11 +25,12 @@ export class StatusReporter {
     private readonly log: Logger,
   ) {
     if (namespace && name) {
-      try {
-        this.client = KubeClient.fromKubeconfig();
-      } catch (error) {
-        log.warn({ err: (error as Error).message }, "No API access: progress is not reported (the operator reads the result from S3)");
-      }
+      this.client = import("../../shared/k8s/client.js")
+        .then(({ KubeClient }) => KubeClient.fromKubeconfig())
+        .catch((error: unknown) => {
+          log.warn({ err: (error as Error).message }, "No API access: progress is not reported (the operator reads the result from S3)");
+          return undefined;
+        });
     }
   }
 
@@ -54,9 +57,10 @@ export class StatusReporter {
 
   async write(status: Record<string, unknown>): Promise<void> {
     this.lastWrite = Date.now();
-    if (!this.client || !this.namespace || !this.name) return;
+    const client = await this.client;
+    if (!client || !this.namespace || !this.name) return;
     try {
-      await this.client.mergePatch(this.type, this.namespace, this.name, { status }, { subresource: "status" });
+      await client.mergePatch(this.type, this.namespace, this.name, { status }, { subresource: "status" });
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, `Could not report to ${this.type.kind} ${this.namespace}/${this.name}`);
     }
@@ -68,7 +72,7 @@ export class StatusReporter {
     this.timer = undefined;
     this.pending = undefined;
     await this.write(status);
-    await this.client?.close();
+    await (await this.client)?.close();
   }
 }
 

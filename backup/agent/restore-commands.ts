@@ -1,7 +1,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
 import { rootLogger, type Logger } from "../../shared/log.js";
 import type { DatabaseBackupStatus, DatabaseRestoreStatus } from "../../shared/api/index.js";
 import type { EngineBackup, EngineEndpoint, TableChecksum } from "../engine-backup.js";
@@ -10,7 +9,8 @@ import { backupPrefix, clusterPrefix, parseManifest, s3Url, type BackupManifest,
 import { StepError, describeFailure, readBackupManifest, runRestore, step, verifyStoredObject, type StorageContext } from "../pipeline.js";
 import { planPointInTimeRestore, type RestorableBackup } from "../planning/restore-plan.js";
 import { getText, listObjects } from "../s3/objects.js";
-import { endpointFromOptions, engineBackupFor, storageFromEnvironment, withEngineOptions } from "./environment.js";
+import type { RestoreOptions, VerifyOptions } from "./commands.js";
+import { endpointFromOptions, loadEngineBackup, storageFromEnvironment } from "./environment.js";
 import { StatusReporter, writeTerminationMessage } from "./reporter.js";
 
 /** Every backup of a cluster that has a manifest (a Completed backup), read from S3. */
@@ -96,148 +96,100 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
   return { backup: manifest, tables, position };
 }
 
-interface RestoreOptions {
-  namespace: string;
-  restore?: string;
-  sourceCluster: string;
-  backup?: string;
-  pointInTime?: string;
-  engine: string;
-  flavor?: string;
-  host?: string;
-  port?: string;
-  socket?: string;
-  replaceExisting?: boolean;
-  checksumsOnly?: boolean;
-  checkOnly?: boolean;
-  report: boolean;
-}
-
-/** The restore Job's command. */
-export function restoreCommand(): Command {
-  return withEngineOptions(new Command("restore"), "target")
-    .description("Restore a backup, or a cluster to a point in time, into a running engine (runs in the restore Job)")
-    .requiredOption("--namespace <namespace>", "namespace of the source cluster")
-    .requiredOption("--source-cluster <name>", "the cluster whose backups and archived logs to read")
-    .option("--restore <name>", "the DatabaseRestore to report into")
-    .option("--backup <name>", "the backup to restore")
-    .option("--point-in-time <time>", "RFC 3339 time to recover to")
-    .option("--replace-existing", "remove the target's user data first (in-place restores)")
-    .option("--checksums-only", "only record per-table checksums of the target (after a restore into a new cluster)")
-    .option("--check-only", "only check the stored objects against their manifests (before creating a new cluster)")
-    .option("--no-report", "do not write progress into the DatabaseRestore status")
-    .action(async (options: RestoreOptions) => {
-      const log = rootLogger.child({ agent: "restore", namespace: options.namespace, restore: options.restore });
-      const reporter = StatusReporter.forRestore(options.report ? options.namespace : undefined, options.restore, log);
-      const controller = new AbortController();
-      process.once("SIGTERM", () => controller.abort(new Error("the restore Job was stopped (SIGTERM)")));
-      const storage = storageFromEnvironment();
-      if (options.checksumsOnly) {
-        const tables = await engineBackupFor(options.engine, options.flavor).checksums({ endpoint: endpointFromOptions(options), signal: controller.signal });
-        await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
-        storage.client.destroy();
-        return;
-      }
-      try {
-        const outcome = await executeRestore({
-          engine: engineBackupFor(options.engine, options.flavor),
-          storage,
-          endpoint: endpointFromOptions(options),
-          source: { namespace: options.namespace, name: options.sourceCluster },
-          backup: options.backup,
-          pointInTime: options.pointInTime ? new Date(options.pointInTime) : undefined,
-          replaceExisting: options.replaceExisting === true,
-          checkOnly: options.checkOnly === true,
-          signal: controller.signal,
-          log,
-          onStatus: (status) => (status.progress ? reporter.progress(status as Record<string, unknown>) : void reporter.write(status as Record<string, unknown>)),
-        });
-        const now = new Date().toISOString();
-        if (options.checkOnly) {
-          await reporter.finish({ backup: outcome.backup.backup });
-          log.info({ backup: outcome.backup.backup }, "Every object matches its manifest");
-          return;
-        }
-        await reporter.finish({
-          phase: "Completed",
-          completedAt: now,
-          backup: outcome.backup.backup,
-          verification: { tables: outcome.tables, checkedAt: now },
-          progress: { bytes: outcome.backup.data.size, totalBytes: outcome.backup.data.size, updatedAt: now },
-        } satisfies DatabaseRestoreStatus);
-        log.info({ backup: outcome.backup.backup, tables: outcome.tables.length, position: outcome.position }, "Restore completed");
-      } catch (error) {
-        const { step: stepName, message } = describeFailure(error, "restore");
-        writeTerminationMessage(`${stepName}: ${message}`);
-        await reporter.finish({ phase: "Failed", completedAt: new Date().toISOString(), error: { step: stepName, message } });
-        log.error({ step: stepName, err: message }, "Restore failed");
-        process.exitCode = 1;
-      } finally {
-        storage.client.destroy();
-      }
+/** `steward agent restore`: the restore Job (and the check and checksum Jobs of a restore into a new cluster). */
+export async function runRestoreJob(options: RestoreOptions): Promise<void> {
+  const log = rootLogger.child({ agent: "restore", namespace: options.namespace, restore: options.restore });
+  const reporter = StatusReporter.forRestore(options.report ? options.namespace : undefined, options.restore, log);
+  const controller = new AbortController();
+  process.once("SIGTERM", () => controller.abort(new Error("the restore Job was stopped (SIGTERM)")));
+  const storage = storageFromEnvironment();
+  const engine = await loadEngineBackup(options.engine, options.flavor);
+  if (options.checksumsOnly) {
+    const tables = await engine.checksums({ endpoint: endpointFromOptions(options), signal: controller.signal });
+    await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
+    storage.client.destroy();
+    return;
+  }
+  try {
+    const outcome = await executeRestore({
+      engine,
+      storage,
+      endpoint: endpointFromOptions(options),
+      source: { namespace: options.namespace, name: options.sourceCluster },
+      backup: options.backup,
+      pointInTime: options.pointInTime ? new Date(options.pointInTime) : undefined,
+      replaceExisting: options.replaceExisting === true,
+      checkOnly: options.checkOnly === true,
+      signal: controller.signal,
+      log,
+      onStatus: (status) => (status.progress ? reporter.progress(status as Record<string, unknown>) : void reporter.write(status as Record<string, unknown>)),
     });
+    const now = new Date().toISOString();
+    if (options.checkOnly) {
+      await reporter.finish({ backup: outcome.backup.backup });
+      log.info({ backup: outcome.backup.backup }, "Every object matches its manifest");
+      return;
+    }
+    await reporter.finish({
+      phase: "Completed",
+      completedAt: now,
+      backup: outcome.backup.backup,
+      verification: { tables: outcome.tables, checkedAt: now },
+      progress: { bytes: outcome.backup.data.size, totalBytes: outcome.backup.data.size, updatedAt: now },
+    } satisfies DatabaseRestoreStatus);
+    log.info({ backup: outcome.backup.backup, tables: outcome.tables.length, position: outcome.position }, "Restore completed");
+  } catch (error) {
+    const { step: stepName, message } = describeFailure(error, "restore");
+    writeTerminationMessage(`${stepName}: ${message}`);
+    await reporter.finish({ phase: "Failed", completedAt: new Date().toISOString(), error: { step: stepName, message } });
+    log.error({ step: stepName, err: message }, "Restore failed");
+    process.exitCode = 1;
+  } finally {
+    storage.client.destroy();
+  }
 }
 
-interface VerifyCommandOptions {
-  namespace: string;
-  cluster: string;
-  backup: string;
-  engine: string;
-  flavor?: string;
-  workDir?: string;
-  report: boolean;
-}
-
-/** The verification Job's command: restore one backup into a throwaway instance and record the result. */
-export function verifyCommand(): Command {
-  return withEngineOptions(new Command("verify"), "unused: the throwaway instance's")
-    .description("Restore a backup into a throwaway instance, check it, and record Verified or VerificationFailed")
-    .requiredOption("--namespace <namespace>", "namespace of the cluster and the DatabaseBackup")
-    .requiredOption("--cluster <name>", "the cluster the backup belongs to")
-    .requiredOption("--backup <name>", "the DatabaseBackup to verify")
-    .option("--work-dir <path>", "where the throwaway instance keeps its data (the Job's emptyDir)")
-    .option("--no-report", "do not write the result into the DatabaseBackup status")
-    .action(async (options: VerifyCommandOptions) => {
-      const log = rootLogger.child({ agent: "verify", namespace: options.namespace, backup: options.backup });
-      const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
-      const storage = storageFromEnvironment();
-      const engine = engineBackupFor(options.engine, options.flavor);
-      const controller = new AbortController();
-      const started = Date.now();
-      let verification: NonNullable<DatabaseBackupStatus["verification"]>;
-      try {
-        if (!engine.throwaway) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
-        const instance = await step("start", () => engine.throwaway!(options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-")), log));
-        try {
-          const outcome = await executeRestore({
-            engine,
-            storage,
-            endpoint: instance.endpoint,
-            source: { namespace: options.namespace, name: options.cluster },
-            backup: options.backup,
-            replaceExisting: false,
-            signal: controller.signal,
-            log,
-          });
-          const seconds = Math.round((Date.now() - started) / 1000);
-          verification = {
-            result: "Verified",
-            message: `Restored into a throwaway ${outcome.backup.flavor ?? outcome.backup.engine} in ${seconds}s: ${outcome.tables.length} tables checksummed, sha256 of the stored bytes matched`,
-            checkedAt: new Date().toISOString(),
-            tables: outcome.tables,
-          };
-        } finally {
-          await instance.stop();
-        }
-      } catch (error) {
-        const { step: stepName, message } = describeFailure(error, "verify");
-        verification = { result: "Failed", message: `${stepName}: ${message}`, checkedAt: new Date().toISOString() };
-        process.exitCode = 1;
-      } finally {
-        storage.client.destroy();
-      }
-      writeTerminationMessage(verification.message);
-      await reporter.finish({ verification });
-      log.info({ result: verification.result, message: verification.message }, "Verification finished");
-    });
+/** `steward agent verify`: restore one backup into a throwaway instance and record the result. */
+export async function runVerifyJob(options: VerifyOptions): Promise<void> {
+  const log = rootLogger.child({ agent: "verify", namespace: options.namespace, backup: options.backup });
+  const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
+  const storage = storageFromEnvironment();
+  const engine = await loadEngineBackup(options.engine, options.flavor);
+  const controller = new AbortController();
+  const started = Date.now();
+  let verification: NonNullable<DatabaseBackupStatus["verification"]>;
+  try {
+    if (!engine.throwaway) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
+    const instance = await step("start", () => engine.throwaway!(options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-")), log));
+    try {
+      const outcome = await executeRestore({
+        engine,
+        storage,
+        endpoint: instance.endpoint,
+        source: { namespace: options.namespace, name: options.cluster },
+        backup: options.backup,
+        replaceExisting: false,
+        signal: controller.signal,
+        log,
+      });
+      const seconds = Math.round((Date.now() - started) / 1000);
+      verification = {
+        result: "Verified",
+        message: `Restored into a throwaway ${outcome.backup.flavor ?? outcome.backup.engine} in ${seconds}s: ${outcome.tables.length} tables checksummed, sha256 of the stored bytes matched`,
+        checkedAt: new Date().toISOString(),
+        tables: outcome.tables,
+      };
+    } finally {
+      await instance.stop();
+    }
+  } catch (error) {
+    const { step: stepName, message } = describeFailure(error, "verify");
+    verification = { result: "Failed", message: `${stepName}: ${message}`, checkedAt: new Date().toISOString() };
+    process.exitCode = 1;
+  } finally {
+    storage.client.destroy();
+  }
+  writeTerminationMessage(verification.message);
+  await reporter.finish({ verification });
+  log.info({ result: verification.result, message: verification.message }, "Verification finished");
 }

@@ -1,0 +1,49 @@
+import type { LazyCommand } from "./lazy-commands.js";
+
+/**
+ * Every top-level command; only the one the command line names is loaded (`steward operator`
+ * loads the operator, `steward agent backup` the backup agent, `steward --help` nothing).
+ */
+export const COMMANDS: readonly LazyCommand[] = [
+  {
+    name: "operator",
+    usage: "[options]",
+    description: "Run the Steward operator against the current kubeconfig (one leader at a time, via a Lease)",
+    load: async () => (await import("./operator.js")).operatorCommand(),
+  },
+  {
+    name: "status",
+    usage: "[options] [cluster]",
+    description: "Show database clusters: engine, version, ready/desired, primary, last backup, problems",
+    load: async () => (await import("./status.js")).statusCommand(),
+  },
+  {
+    name: "switchover",
+    usage: "[options] <cluster>",
+    description: "Move the primary of a MySQL/MariaDB or Redis cluster to a replica (writes pause for about a second)",
+    load: async () => (await import("./switchover.js")).switchoverCommand(),
+  },
+  {
+    name: "backup",
+    usage: "[options] <cluster>",
+    description: "Back up a cluster now and follow the backup until it is Completed or Failed",
+    load: async () => (await import("./backup.js")).backupCommand(),
+  },
+  {
+    name: "restore",
+    usage: "[options]",
+    description: "Restore a backup or a point in time into a new cluster (default) or in place, and follow it",
+    load: async () => (await import("./restore.js")).restoreCommand(),
+  },
+  {
+    name: "local",
+    usage: "[options]",
+    description: "A local Kubernetes cluster on this machine (needs root): real control plane, process runtime, S3, operator",
+    load: async () => (await import("./local.js")).localCommand(),
+  },
+  {
+    name: "agent",
+    description: "In-pod agent: sidecar of database pods, and backup/restore Jobs (not for interactive use)",
+    load: async (args) => (await import("./agent.js")).agentCommand(args),
+  },
+];
