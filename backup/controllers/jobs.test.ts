@@ -3,6 +3,7 @@ import type { BackupStorage } from "../../shared/api/index.js";
 import { buildAgentJob, buildAgentRbac, jobName } from "./jobs.js";
 import { jobOutcome } from "./job-status.js";
 import { buildBinlogArchiverContainer } from "../../operators/mysql/backup/job-target.js";
+import { AGENT_PROCESS_ENV } from "../../operators/common/agent-image.js";
 
 const storage = {
   apiVersion: "steward.dev/v1alpha1",
@@ -32,6 +33,11 @@ describe("agent Jobs", () => {
     expect(container.env.find((variable) => variable.name === "AWS_SECRET_ACCESS_KEY")?.valueFrom).toEqual({ secretKeyRef: { name: "s3-creds", key: "secretAccessKey" } });
     expect(container.env.find((variable) => variable.name === "STEWARD_BACKUP_KEY")?.valueFrom).toEqual({ secretKeyRef: { name: "backup-key", key: "key" } });
     expect(JSON.parse(container.env.find((variable) => variable.name === "STEWARD_STORAGE")!.value!)).toEqual({ endpoint: "http://s3:7070", region: "us-east-1", bucket: "backups", prefix: "p/", forcePathStyle: true });
+  });
+
+  it("run the agent with the memory settings its RSS budget was measured with", () => {
+    for (const setting of AGENT_PROCESS_ENV) expect(container.env).toContainEqual(setting);
+    expect(container.env.find((variable) => variable.name === "NODE_OPTIONS")?.value).toMatch(/--max-old-space-size=64/);
   });
 
   it("write only to their own volume", () => {

@@ -4,6 +4,7 @@ import { LABELS, type BackupStorage, type DatabaseBackup, type DatabaseCluster, 
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { storageEnvironment } from "./storage-access.js";
+import { AGENT_PROCESS_ENV } from "../../operators/common/agent-image.js";
 
 export const AGENT_SERVICE_ACCOUNT = "steward-agent";
 
@@ -80,7 +81,7 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
               name: "agent",
               image: input.image,
               command: ["steward", "agent", ...input.args],
-              env: [...storageEnvironment(input.storage), ...input.env, { name: "TMPDIR", value: SCRATCH }, AGENT_NODE_OPTIONS],
+              env: [...storageEnvironment(input.storage), ...input.env, { name: "TMPDIR", value: SCRATCH }, ...AGENT_PROCESS_ENV],
               resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "512Mi" } },
               volumeMounts: [{ name: "scratch", mountPath: SCRATCH }],
               terminationMessagePolicy: "FallbackToLogsOnError",
@@ -96,11 +97,6 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
 
 export const SCRATCH = "/var/run/steward";
 
-/**
- * A small young generation makes V8 collect the short-lived stream buffers sooner: measured
- * 258 → 202 MiB peak RSS for a streamed backup (FIELD-NOTES), at the same throughput.
- */
-export const AGENT_NODE_OPTIONS = { name: "NODE_OPTIONS", value: "--max-semi-space-size=1" };
 
 export function backupJobLabels(backup: DatabaseBackup, cluster: DatabaseCluster): Record<string, string> {
   return { [LABELS.managedBy]: "steward", [LABELS.cluster]: cluster.metadata.name, [LABELS.backup]: backup.metadata.name, [LABELS.component]: "backup" };

@@ -1,6 +1,7 @@
 import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
 import { backupStorageSecretName } from "../../common/backup-secrets.js";
+import { AGENT_PROCESS_ENV } from "../../common/agent-image.js";
 import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
@@ -49,7 +50,7 @@ export function buildBinlogArchiverContainer(cluster: DatabaseCluster, spec: Pic
     env: [
       ...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
       { name: "STEWARD_COMPONENT", value: "binlog-archiver" },
-      { name: "NODE_OPTIONS", value: "--max-semi-space-size=1" },
+      ...AGENT_PROCESS_ENV,
     ],
     envFrom: [{ secretRef: { name: backupStorageSecretName(cluster) } }],
     resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "192Mi" } },
