@@ -187,7 +187,7 @@ export async function openStoredObject(storage: StorageContext, object: StoredOb
     },
     flush(callback) {
       const actual = measure.sha256();
-      callback(actual === object.sha256 ? null : new ChecksumMismatchError(`checksum mismatch for ${object.key}: the manifest says ${object.sha256}, the bytes read hash to ${actual}`));
+      callback(actual === object.sha256 ? null : new ChecksumMismatchError(`checksum mismatch for ${s3Url(storage.target.bucket, object.key)}: the manifest says ${object.sha256}, the bytes read hash to ${actual}`));
     },
   });
   const stages: (Readable | Transform)[] = [stream, measure, checked];
@@ -211,12 +211,31 @@ export interface RestoreRun {
   onProgress?: (progress: { storedBytes: number; totalBytes: number }) => void;
 }
 
-/** Loads one backup: checksum pass first, then the streamed load. */
+/**
+ * Loads one backup. Where the load replaces the target's data (in place), the stored object
+ * is checked end to end first, so a damaged backup never costs the data it would replace.
+ * Into an empty target (a new cluster, whose check Job already read the object) the object is
+ * read once: it is checked while it streams, and when the load fails the object is checked
+ * again so that a damaged backup is named as such, not by the decompressor's or the SQL
+ * client's reaction to it. The failed target is discarded either way.
+ */
 export async function runRestore(run: RestoreRun): Promise<void> {
   const object = run.manifest.data;
-  await step("checksum", () => verifyStoredObject(run.storage, object, run.signal));
+  if (run.replaceExisting) await step("checksum", () => verifyStoredObject(run.storage, object, run.signal));
   const data = await step("download", () =>
     openStoredObject(run.storage, object, { signal: run.signal, onStoredBytes: (storedBytes) => run.onProgress?.({ storedBytes, totalBytes: object.size }) }),
   );
-  await step("load", () => run.engine.load(data, { endpoint: run.endpoint, dataDir: run.dataDir, replaceExisting: run.replaceExisting, signal: run.signal, log: run.log }));
+  try {
+    await step("load", () => run.engine.load(data, { endpoint: run.endpoint, dataDir: run.dataDir, replaceExisting: run.replaceExisting, signal: run.signal, log: run.log }));
+  } catch (error) {
+    if (error instanceof StepError && error.cause instanceof ChecksumMismatchError) throw new StepError("checksum", error.cause);
+    if (!run.replaceExisting && !run.signal.aborted) {
+      const damaged = await verifyStoredObject(run.storage, object, run.signal).then(
+        () => undefined,
+        (checked: unknown) => (checked instanceof ChecksumMismatchError ? checked : undefined),
+      );
+      if (damaged) throw new StepError("checksum", damaged);
+    }
+    throw error;
+  }
 }

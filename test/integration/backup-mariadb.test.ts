@@ -110,17 +110,35 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     expect(trigger.n).toBe(1);
   });
 
-  it("fails a restore naming the checksum mismatch when the stored object was altered, before loading anything", async () => {
-    const manifest = await runBackup({ engine, endpoint: endpointOf(source), storage: storage(), cluster, backup: "to-corrupt", method: "logical", compression: "zstd", signal: new AbortController().signal, log });
+  /** A completed backup whose data object then had one byte flipped in S3. */
+  async function alteredBackup(name: string) {
+    const manifest = await runBackup({ engine, endpoint: endpointOf(source), storage: storage(), cluster, backup: name, method: "logical", compression: "zstd", signal: new AbortController().signal, log });
     const chunks: Buffer[] = [];
     for await (const chunk of (await getStream(client, s3.bucket, manifest.data.key)).stream) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
     bytes[bytes.length >> 1]! ^= 0x01;
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: manifest.data.key, Body: bytes }));
-    const error = await runRestore({ engine, endpoint: endpointOf(target), storage: storage(), manifest, signal: new AbortController().signal, log }).catch((caught: unknown) => caught);
+    return manifest;
+  }
+
+  it("fails an in-place restore of an altered object at the checksum step, before the target's data is touched", async () => {
+    const manifest = await alteredBackup("to-corrupt");
+    const signal = new AbortController().signal;
+    const before = await engine.checksums({ endpoint: endpointOf(target), signal });
+    expect(before.length).toBeGreaterThan(0);
+    const error = await runRestore({ engine, endpoint: endpointOf(target), storage: storage(), manifest, signal, log, replaceExisting: true }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).step).toBe("checksum");
     expect((error as Error).message).toMatch(/checksum mismatch for s3:\/\/backups\/shop\/orders\/backups\/to-corrupt\/data\.sql\.zst/);
+    expect(await engine.checksums({ endpoint: endpointOf(target), signal })).toEqual(before);
+  });
+
+  it("names the checksum mismatch, not the decompressor's error, when a restore into a new target reads an altered object", async () => {
+    const manifest = await alteredBackup("to-corrupt-streamed");
+    const error = await runRestore({ engine, endpoint: endpointOf(target), storage: storage(), manifest, signal: new AbortController().signal, log }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepError);
+    expect((error as StepError).step).toBe("checksum");
+    expect((error as Error).message).toMatch(/checksum mismatch for s3:\/\/backups\/shop\/orders\/backups\/to-corrupt-streamed\/data\.sql\.zst/);
   });
 
   it("fails a backup at the dump step with the tool's error and writes no manifest", async () => {
