@@ -81,6 +81,14 @@ describe("chooseSwitchoverTarget", () => {
   it("auto picks the most advanced healthy replica", () => {
     expect(chooseSwitchoverTarget([primary, replica("db-1", "0-1-99"), replica("db-2", "0-1-100")], "db-0", "auto")).toMatchObject({ action: "switchover", target: "db-2" });
   });
+  it("auto prefers the replica that applied the most over one that received more but lags applying it", () => {
+    const rejoined = replica("db-1", "0-1-100", { executed: "0-1-40" });
+    expect(chooseSwitchoverTarget([primary, rejoined, replica("db-2", "0-1-99")], "db-0", "auto")).toEqual({
+      action: "switchover",
+      target: "db-2",
+      reason: "db-2 is the healthy replica that applied the most",
+    });
+  });
   it("honours a named target when it is healthy", () => {
     expect(chooseSwitchoverTarget([primary, replica("db-1", "0-1-99"), replica("db-2", "0-1-100")], "db-0", "db-1")).toMatchObject({ action: "switchover", target: "db-1" });
   });
