@@ -17,7 +17,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=${K8S_VERSION} -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor}"
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
-echo "building Kubernetes ${K8S_VERSION} control plane into ${OUT_DIR} (cold: about 15 minutes on 2 cores)" >&2
+echo "building Kubernetes ${K8S_VERSION} control plane into ${OUT_DIR} (cold: about 5 minutes on 2 cores)" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN.tmp" .
 mv "$BIN.tmp" "$BIN"
 for name in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
