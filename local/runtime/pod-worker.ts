@@ -66,6 +66,12 @@ export class PodWorker {
   readonly inits: ContainerRunner[] = [];
   readonly containers: ContainerRunner[] = [];
   private terminalPhase?: "Succeeded" | "Failed";
+  /**
+   * The pod had already finished when this worker took it over (the runtime restarted): the
+   * API holds its final status and the fresh runners know nothing newer. Writing theirs would
+   * move terminated containers back to waiting, which the API refuses.
+   */
+  private readonly finishedBefore: boolean;
   private startTime?: string;
   private isTerminating = false;
   done = false;
@@ -94,6 +100,7 @@ export class PodWorker {
     for (const spec of pod.spec?.containers ?? []) this.containers.push(new ContainerRunner(spec, "regular", host));
     const previous = pod.status;
     if (previous?.phase === "Succeeded" || previous?.phase === "Failed") this.terminalPhase = previous.phase;
+    this.finishedBefore = this.terminalPhase !== undefined;
     for (const status of [...(previous?.initContainerStatuses ?? []), ...(previous?.containerStatuses ?? [])]) {
       const runner = [...this.inits, ...this.containers].find((r) => r.name === status.name);
       runner?.adoptStatus(status.restartCount ?? 0, Boolean(status.state?.running || status.state?.terminated || status.lastState?.terminated));
@@ -180,6 +187,7 @@ export class PodWorker {
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod);
     if (this.terminalPhase) {
       await this.stopSidecarsAndTeardown();
+      if (this.finishedBefore) return;
       return this.writeStatus();
     }
     if (!this.sandbox) await this.createSandbox();
