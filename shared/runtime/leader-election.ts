@@ -200,15 +200,31 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Gives the lease up. A conflict usually means a renew of ours that stop() cut short landed
+   * after all (the server applied it, we never saw the answer): the lease is read again and
+   * released when it is still ours. Someone else's lease is left alone.
+   */
   private async release(): Promise<void> {
-    if (!this.lease) return;
-    try {
-      const spec = { ...(this.lease.spec as object), ...releasedRecord(recordOf(this.lease), new Date()) };
-      await this.client.replace({ ...this.lease, spec }, { signal: AbortSignal.timeout(this.renewDeadlineMs) });
-      this.log.info("released the lease");
-    } catch (error) {
-      // Someone wrote after our last renew: the lease is no longer ours to release.
-      this.log.warn({ err: error }, `could not release the lease: ${(error as Error).message}`);
+    const signal = AbortSignal.timeout(this.renewDeadlineMs);
+    let lease = this.lease;
+    for (let attempt = 1; lease; attempt++) {
+      try {
+        const spec = { ...(lease.spec as object), ...releasedRecord(recordOf(lease), new Date()) };
+        await this.client.replace({ ...lease, spec }, { signal });
+        this.log.info("released the lease");
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= 3) {
+          this.log.warn({ err: error }, `could not release the lease: ${(error as Error).message}`);
+          return;
+        }
+      }
+      lease = await this.client.get(RESOURCES.Lease, this.options.namespace, this.options.name, { signal }).catch(() => undefined);
+      if (lease && recordOf(lease).holderIdentity !== this.options.identity) {
+        this.log.info(`not releasing the lease: ${recordOf(lease).holderIdentity ?? "nobody"} holds it now`);
+        return;
+      }
     }
   }
 

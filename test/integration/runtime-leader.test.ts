@@ -2,6 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../local/processes.js";
 import { RESOURCES, type KubeClient } from "../../shared/k8s/client.js";
+import { microTime } from "../../shared/k8s/time.js";
+import { LeaderElector } from "../../shared/runtime/leader-election.js";
 import { Manager } from "../../shared/runtime/manager.js";
 import { TcpRelay, clientFor, clientThrough, serverOf, useTestNamespace, waitFor } from "./runtime-fixtures.js";
 
@@ -104,6 +106,24 @@ describe("Manager with leader election", () => {
     expect(second.isLeader()).toBe(true);
     expect((await holderOf("clean-stop"))?.holderIdentity).toBe("second");
     expectNoOverlap(record);
+  });
+
+  it("releases its lease on stop even when a renew it never saw answered landed first (a conflict on release)", async () => {
+    const client = clientFor(inject("kubeconfig"));
+    const elector = new LeaderElector(client, { namespace: env.namespace, name: "late-renew", identity: "solo", leaseDurationMs: LEASE_MS, renewDeadlineMs: RENEW_DEADLINE_MS, retryPeriodMs: RETRY_MS });
+    try {
+      const running = elector.run({ onStartedLeading: () => undefined, onStoppedLeading: () => undefined });
+      await waitFor("solo to lead", async () => elector.isLeader(), 10_000, 20);
+      // What a renew cut short by stop() leaves: the server holds a newer version of our own
+      // lease than the elector saw.
+      const lease = (await env.client.get(RESOURCES.Lease, env.namespace, "late-renew"))!;
+      await env.client.replace({ ...lease, spec: { ...(lease.spec as object), renewTime: microTime(new Date()) } });
+      await elector.stop();
+      await running;
+      expect((await holderOf("late-renew"))?.holderIdentity ?? "").toBe("");
+    } finally {
+      await client.close();
+    }
   });
 
   it("takes over from a crashed leader only after the lease expired, and within leaseDuration + retryPeriod", async () => {
