@@ -317,7 +317,9 @@ describe("backups and restores of a 3-node MariaDB cluster", () => {
     await client.mergePatch(RESOURCES.DatabaseCluster, namespace, CLUSTER, { spec: { backup: { schedule: null } } });
     const remaining = await until("retention to leave 2 Completed backups", async () => {
       const list = await client.list(RESOURCES.DatabaseBackup, namespace);
-      const backups = list.items.map((item) => databaseBackup.parse(item)).filter((backup) => !backup.metadata.deletionTimestamp);
+      const backups = list.items.map((item) => databaseBackup.parse(item));
+      // A backup being deleted still has its finalizer removing its objects from S3: wait for it.
+      if (backups.some((backup) => backup.metadata.deletionTimestamp)) return undefined;
       const completed = backups.filter((backup) => backup.status?.phase === "Completed");
       return completed.length === 2 ? completed : undefined;
     }, 120_000);
