@@ -27,7 +27,7 @@ export function createCompressStream(compression: Compression): Transform {
 export function createDecompressStream(compression: Compression): Transform {
   switch (compression) {
     case "zstd":
-      return createZstdDecompress();
+      return createZstdDecompress({ chunkSize: 256 * 1024 });
     case "gzip":
       return createGunzip();
     case "none":

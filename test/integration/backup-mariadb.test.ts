@@ -6,6 +6,7 @@
  * restore naming the checksum; a failing dump writes no manifest.
  */
 import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -17,6 +18,8 @@ import { StepError, readBackupManifest, runBackup, runRestore, type StorageConte
 import { getStream, getText, listObjects } from "../../backup/s3/objects.js";
 import { planPointInTimeRestore } from "../../backup/planning/restore-plan.js";
 import { MysqlBackup } from "../../operators/mysql/backup/mysql-backup.js";
+import { loadDumpInParallel } from "../../operators/mysql/backup/parallel-load.js";
+import { ToolError } from "../../backup/tool-process.js";
 import { startMariaDb, type MariaDbServer } from "../fixtures/mariadb-server.js";
 import { startS3, type S3Fixture } from "../fixtures/s3.js";
 
@@ -34,6 +37,10 @@ async function seed(server: MariaDbServer, rows: number): Promise<void> {
   await connection.query("CREATE TABLE IF NOT EXISTS `odd-name`.`t``1` (id INT PRIMARY KEY AUTO_INCREMENT, note TEXT)");
   await connection.query("CREATE OR REPLACE VIEW shop.cheap AS SELECT id FROM shop.items WHERE price < 10");
   await connection.query("CREATE OR REPLACE TRIGGER shop.name_upper BEFORE INSERT ON shop.items FOR EACH ROW SET NEW.name = UPPER(NEW.name)");
+  // A restore that created this trigger before loading the items would log every item twice
+  // (its body's line also looks like a dump's INSERT to a careless reader).
+  await connection.query("CREATE TABLE IF NOT EXISTS shop.items_log (item INT)");
+  await connection.query("CREATE OR REPLACE TRIGGER shop.log_items AFTER INSERT ON shop.items FOR EACH ROW BEGIN\nINSERT INTO `items_log` VALUES (NEW.id);\nEND");
   await connection.query("CREATE OR REPLACE PROCEDURE shop.count_items() SELECT COUNT(*) FROM shop.items");
   for (let start = 0; start < rows; start += 500) {
     const values = Array.from({ length: Math.min(500, rows - start) }, (_, index) => [start + index, `item ${start + index} 'q' "dq" \\`, randomBytes(64), ((start + index) % 1000) / 7]);
@@ -53,7 +60,8 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
   beforeAll(async () => {
     [s3, source, target] = await Promise.all([startS3(), startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 })]);
     client = s3.client();
-    await seed(source, 5000);
+    // Enough rows for several INSERT statements, so a restore spreads them over its clients.
+    await seed(source, 20_000);
   });
   afterAll(async () => {
     client?.destroy();
@@ -100,14 +108,14 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     await runRestore({ engine, endpoint: endpointOf(target), storage: storage(key), manifest: read!, signal: new AbortController().signal, log, replaceExisting: true });
     const expected = await engine.checksums({ endpoint: endpointOf(source), signal: new AbortController().signal });
     const actual = await engine.checksums({ endpoint: endpointOf(target), signal: new AbortController().signal });
-    expect(expected.map((row) => row.table)).toEqual(["odd-name.t`1", "shop.items"]);
+    expect(expected.map((row) => row.table)).toEqual(["odd-name.t`1", "shop.items", "shop.items_log"]);
     expect(actual).toEqual(expected);
     const connection = await target.connect();
     const [[routine]] = (await connection.query("SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='shop'")) as unknown as [[{ n: number }]];
     const [[trigger]] = (await connection.query("SELECT COUNT(*) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='shop'")) as unknown as [[{ n: number }]];
     await connection.end();
     expect(routine.n).toBe(1);
-    expect(trigger.n).toBe(1);
+    expect(trigger.n).toBe(2);
   });
 
   /** A completed backup whose data object then had one byte flipped in S3. */
@@ -139,6 +147,31 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     expect(error).toBeInstanceOf(StepError);
     expect((error as StepError).step).toBe("checksum");
     expect((error as Error).message).toMatch(/checksum mismatch for s3:\/\/backups\/shop\/orders\/backups\/to-corrupt-streamed\/data\.sql\.zst/);
+  });
+
+  it("loads a table's rows over several clients and runs the next statement only after all of them; a failing row names the SQL error", async () => {
+    const insert = (from: number, to: number) => `INSERT INTO \`t\` VALUES\n${Array.from({ length: to - from }, (_, index) => `(${from + index},'r${from + index}')`).join(",\n")};\n`;
+    const head = "/*!40101 SET NAMES utf8mb4 */;\nCREATE DATABASE IF NOT EXISTS `split`;\nUSE `split`;\n";
+    const statements = Array.from({ length: 30 }, (_, index) => insert(index * 200, (index + 1) * 200)).join("");
+    // Chunks of 4 KiB, as a download delivers them: statements end anywhere in a chunk.
+    const chunked = (text: string) => Readable.from(Array.from({ length: Math.ceil(text.length / 4096) }, (_, index) => Buffer.from(text.slice(index * 4096, (index + 1) * 4096))));
+    const signal = new AbortController().signal;
+    const connection = await target.connect();
+    try {
+      await loadDumpInParallel(chunked(`${head}CREATE TABLE \`t\` (id INT PRIMARY KEY, v VARCHAR(16));\n${statements}CREATE TABLE \`counted\` AS SELECT COUNT(*) AS n FROM \`t\`;\n`), { endpoint: endpointOf(target), flavor: "mariadb", clients: 3, signal, log });
+      const [[counted]] = (await connection.query("SELECT n FROM split.counted")) as unknown as [[{ n: number }]];
+      expect(counted.n).toBe(6000);
+
+      const duplicate = `${head}CREATE TABLE \`d\` (id INT PRIMARY KEY);\nINSERT INTO \`d\` VALUES\n(1);\nINSERT INTO \`d\` VALUES\n(2);\nINSERT INTO \`d\` VALUES\n(1);\nCREATE TABLE \`after\` (id INT);\n`;
+      const error = await loadDumpInParallel(chunked(duplicate), { endpoint: endpointOf(target), flavor: "mariadb", clients: 3, signal, log }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ToolError);
+      expect((error as Error).message).toMatch(/Duplicate entry '1' for key 'PRIMARY'/);
+      const [tables] = (await connection.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'split' ORDER BY 1")) as unknown as [{ name: string }[]];
+      expect(tables.map((table) => table.name)).toEqual(["counted", "d", "t"]);
+    } finally {
+      await connection.query("DROP DATABASE IF EXISTS split");
+      await connection.end();
+    }
   });
 
   it("fails a backup at the dump step with the tool's error and writes no manifest", async () => {

@@ -1,5 +1,4 @@
 import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { pipeline as pipelineCallback } from "node:stream";
 import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
@@ -10,7 +9,8 @@ import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
 import { createBinlogSource } from "./binlog-source.js";
 import { replayBinlogs } from "./binlog-replay.js";
-import { SYSTEM_SCHEMAS, buildDumpCommand, buildLoadCommand, describePosition, parseDumpPosition, parseServerVersion, toolEnvironment } from "./dump-command.js";
+import { loadDumpInParallel } from "./parallel-load.js";
+import { SYSTEM_SCHEMAS, buildDumpCommand, describePosition, parseDumpPosition, parseServerVersion, toolEnvironment } from "./dump-command.js";
 
 export async function connectTo(endpoint: EngineEndpoint, database?: string): Promise<Connection> {
   return createConnection({
@@ -120,19 +120,11 @@ export class MysqlBackup implements EngineBackup {
     };
   }
 
+  /** The client runs the dump's structure, several connections its rows (parallel-load.ts). */
   async load(stream: Readable, options: LoadOptions): Promise<void> {
     if (!options.endpoint) throw new Error("MySQL loads into a running server: an endpoint is needed");
     if (options.replaceExisting) await this.dropUserDatabases(options.endpoint);
-    const { command, args } = buildLoadCommand(this.flavor, options.endpoint);
-    const tool = runTool(command, args, { env: toolEnvironment(options.endpoint), signal: options.signal, stdin: "pipe", stdout: "ignore", redact: [options.endpoint.password ?? ""] });
-    const feeding = pipeline(stream, tool.input!).catch((error: unknown) => {
-      // The client exiting early (a SQL error) breaks the pipe: its own error says more.
-      tool.child.kill("SIGTERM");
-      throw error;
-    });
-    const [fed, exited] = await Promise.allSettled([feeding, tool.exited]);
-    if (exited.status === "rejected") throw exited.reason;
-    if (fed.status === "rejected") throw fed.reason;
+    await loadDumpInParallel(stream, { endpoint: options.endpoint, flavor: this.flavor, signal: options.signal, log: options.log });
   }
 
   /** Empties the server of everything a backup holds, for an in-place restore. */
