@@ -17,7 +17,8 @@ import {
 } from "./manifest.js";
 import { byteCounter, openStoredObject, storedObjectOf, type StorageContext } from "./pipeline.js";
 import { createEncryptStream } from "./format/encryption.js";
-import { getText, listObjects, putText, uploadStream } from "./s3/objects.js";
+import { forEachObject, getText, putText, uploadStream } from "./s3/objects.js";
+import { CLOCK_SLACK_MS, segmentsToRead, type ListedSegment } from "./planning/restore-plan.js";
 
 export interface ArchiveOptions {
   engine: string;
@@ -80,27 +81,54 @@ export async function archiveSegment(source: LogSource, stream: string, name: st
   return manifest;
 }
 
-/** Every archived segment's manifest for a cluster, all streams. */
-export async function listArchivedSegments(storage: StorageContext, cluster: ClusterRef): Promise<LogSegmentManifest[]> {
+/**
+ * Archived segments' manifests for a cluster, all streams. With `forRestore`, only those a
+ * restore from that base backup to that point can need, and each stream's newest
+ * (segmentsToRead): a long archive costs a listing, not a GET per segment.
+ */
+export async function listArchivedSegments(storage: StorageContext, cluster: ClusterRef, forRestore?: { baseConsistentAt: Date; pointInTime: Date }): Promise<LogSegmentManifest[]> {
   const prefix = logsPrefix(storage.target.prefix, cluster);
-  const objects = await listObjects(storage.client, storage.target.bucket, prefix);
+  const listed: ListedSegment[] = [];
+  await forEachObject(storage.client, storage.target.bucket, prefix, (object) => {
+    if (!object.key.endsWith(".json") || object.key.endsWith("/archiver.json")) return;
+    const [stream, segment] = object.key.slice(prefix.length, -".json".length).split("/");
+    if (stream && segment) listed.push({ stream, segment, storedAt: object.lastModified });
+  });
+  const streams = forRestore ? segmentsToRead(listed, forRestore.baseConsistentAt) : [listed];
+  const stopAfter = forRestore ? forRestore.pointInTime.getTime() + CLOCK_SLACK_MS : Infinity;
   const manifests: LogSegmentManifest[] = [];
-  for (const object of objects) {
-    if (!object.key.endsWith(".json") || object.key.endsWith("/archiver.json")) continue;
-    const text = await getText(storage.client, storage.target.bucket, object.key);
-    if (text === undefined) continue;
-    const parsed = logSegmentManifest.safeParse(JSON.parse(text));
-    if (parsed.success) manifests.push(parsed.data);
+  for (const stream of streams) {
+    for (const [index, segment] of stream.entries()) {
+      const last = index === stream.length - 1;
+      const manifest = await readSegmentManifest(storage, `${prefix}${segment.stream}/${segment.segment}.json`);
+      if (!manifest) continue;
+      manifests.push(manifest);
+      // Later segments start after the point (their newest is still read: the window's end).
+      if (!last && manifest.firstEventAt && new Date(manifest.firstEventAt).getTime() > stopAfter) {
+        const newest = stream.at(-1)!;
+        const end = await readSegmentManifest(storage, `${prefix}${newest.stream}/${newest.segment}.json`);
+        if (end) manifests.push(end);
+        break;
+      }
+    }
   }
   return manifests;
 }
 
+async function readSegmentManifest(storage: StorageContext, key: string): Promise<LogSegmentManifest | undefined> {
+  const text = await getText(storage.client, storage.target.bucket, key);
+  if (text === undefined) return undefined;
+  const parsed = logSegmentManifest.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
 export async function listArchiverStates(storage: StorageContext, cluster: ClusterRef): Promise<ArchiverState[]> {
   const prefix = logsPrefix(storage.target.prefix, cluster);
-  const objects = await listObjects(storage.client, storage.target.bucket, prefix);
+  const keys: string[] = [];
+  await forEachObject(storage.client, storage.target.bucket, prefix, (object) => void (object.key.endsWith("/archiver.json") && keys.push(object.key)));
   const states: ArchiverState[] = [];
-  for (const object of objects.filter((candidate) => candidate.key.endsWith("/archiver.json"))) {
-    const text = await getText(storage.client, storage.target.bucket, object.key);
+  for (const key of keys) {
+    const text = await getText(storage.client, storage.target.bucket, key);
     const parsed = text === undefined ? undefined : archiverState.safeParse(JSON.parse(text));
     if (parsed?.success) states.push(parsed.data);
   }
@@ -136,9 +164,15 @@ export class LogArchiver {
     this.stream ??= await this.source.streamId();
     const { target, client } = this.options.storage;
     if (!this.archived) {
+      // Only the names of binlogs still on this server matter: a long archive is not held in memory.
       const prefix = logSegmentKeys(target.prefix, this.options.cluster, this.stream, "", "none", false).manifest.replace(/\.json$/, "");
-      const existing = await listObjects(client, target.bucket, prefix);
-      this.archived = new Set(existing.filter((object) => object.key.endsWith(".json")).map((object) => object.key.slice(prefix.length, -".json".length)));
+      const local = new Set((await this.source.closedSegments()).map((segment) => segment.name));
+      const archived = new Set<string>();
+      await forEachObject(client, target.bucket, prefix, (object) => {
+        const name = object.key.slice(prefix.length, -".json".length);
+        if (object.key.endsWith(".json") && local.has(name)) archived.add(name);
+      });
+      this.archived = archived;
     }
     await this.source.rotateIfDue(override.maxSegmentAgeMs ?? this.options.maxSegmentAgeMs, now);
     const uploaded: string[] = [];

@@ -6,11 +6,21 @@
  *   raw restore: mariadb < dump.sql (a plain file, the fastest a raw import gets), into an
  *                empty server; the agent restores into an empty server (a new cluster) and
  *                in place (its checksum pass before dropping the data, then the load)
+ * The agent reports into a DatabaseBackup/DatabaseRestore on a real API server (the local
+ * control plane) with a service account token, as in a Job, so its RSS includes reporting.
  * Dataset: STEWARD_BENCH_BACKUP_MB (default 1100) MiB of dump, generated server-side.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { installCrds } from "../local/cluster.js";
+import { startControlPlane, type RunningControlPlane } from "../local/controlplane/launcher.js";
+import { buildAgentRbac, AGENT_SERVICE_ACCOUNT } from "../backup/controllers/jobs.js";
+import { KubeClient, type KubeObject } from "../shared/k8s/client.js";
+import { RESOURCES, type ResourceType } from "../shared/k8s/resources.js";
+import { API_VERSION } from "../shared/api/common.js";
 import { startMariaDb, type MariaDbServer } from "../test/fixtures/mariadb-server.js";
 import { startS3, type S3Fixture } from "../test/fixtures/s3.js";
 import { buildDumpCommand, connectionArgs } from "../operators/mysql/backup/dump-command.js";
@@ -53,6 +63,38 @@ function agent(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: numbe
   });
 }
 
+/**
+ * A control plane with the CRDs, namespace `bench` with the agents' RBAC, the objects they
+ * report into, and a service-account directory (token, ca.crt) as the kubelet mounts it.
+ */
+async function startApi(stateDir: string, backups: string[], restores: string[]): Promise<{ plane: RunningControlPlane; env: NodeJS.ProcessEnv; kube: KubeClient }> {
+  const plane = await startControlPlane({ stateDir, serviceCidr: "10.96.0.0/24" });
+  await installCrds(plane.kubeconfig, () => undefined);
+  const kube = KubeClient.fromKubeconfig(plane.kubeconfig);
+  await kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } });
+  for (const object of buildAgentRbac("bench")) await kube.apply(object);
+  // Custom resources are refused for a moment after their CRD is Established.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const name of backups) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseBackup", metadata: { name, namespace: "bench" }, spec: { cluster: "source" } } as never);
+      for (const name of restores) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseRestore", metadata: { name, namespace: "bench" }, spec: { source: { backup: "zstd" } } } as never);
+      break;
+    } catch (error) {
+      if (attempt > 30) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  const config = new KubeConfig();
+  config.loadFromFile(plane.kubeconfig);
+  const token = await config.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: AGENT_SERVICE_ACCOUNT, namespace: "bench", body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const accountDir = join(stateDir, "serviceaccount");
+  mkdirSync(accountDir, { recursive: true });
+  writeFileSync(join(accountDir, "token"), token.status?.token ?? "");
+  copyFileSync(plane.pki.caCert, join(accountDir, "ca.crt"));
+  const url = new URL(plane.server);
+  return { plane, kube, env: { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port, STEWARD_SERVICE_ACCOUNT_DIR: accountDir, KUBECONFIG: "" } };
+}
+
 async function generate(server: MariaDbServer, megabytes: number): Promise<void> {
   const connection = await server.connect();
   await connection.query("CREATE DATABASE bench; CREATE TABLE bench.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), status VARCHAR(16), note TEXT, amount DECIMAL(12,2), created DATETIME)");
@@ -77,9 +119,11 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
   let source: MariaDbServer | undefined;
   let target: MariaDbServer | undefined;
   let s3: S3Fixture | undefined;
+  let api: Awaited<ReturnType<typeof startApi>> | undefined;
+  const apiState = mkdtempSync(join(tmpdir(), "steward-bench-api-"));
   const dumpFile = join(REPO, ".bench-dump.sql");
   try {
-    [source, target, s3] = await Promise.all([startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 }), startS3()]);
+    [source, target, s3, api] = await Promise.all([startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 }), startS3(), startApi(apiState, ["gzip", "zstd", "zstd-enc"], ["restore", "checksums", "in-place"])]);
     let t = Date.now();
     await generate(source, megabytes);
     console.log(`generated the dataset in ${Math.round((Date.now() - t) / 1000)} s`);
@@ -102,8 +146,9 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       STEWARD_DB_USER: "root",
       STEWARD_DB_PASSWORD: source.password,
+      ...api.env,
     };
-    const backupArgs = (name: string, compression: string) => ["backup", "--no-report", "--namespace", "bench", "--cluster", "source", "--backup", name, "--engine", "mysql", "--flavor", "mariadb", "--host", source!.host, "--port", String(source!.port), "--compression", compression];
+    const backupArgs = (name: string, compression: string) => ["backup", "--namespace", "bench", "--cluster", "source", "--backup", name, "--engine", "mysql", "--flavor", "mariadb", "--host", source!.host, "--port", String(source!.port), "--compression", compression];
     const ours = {
       gzip: await agent(backupArgs("gzip", "gzip"), storageEnv),
       zstd: await agent(backupArgs("zstd", "zstd"), storageEnv),
@@ -125,25 +170,39 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
     const emptyTarget = await target.connect();
     await emptyTarget.query("DROP DATABASE bench");
     await emptyTarget.end();
-    const restoreArgs = ["restore", "--no-report", "--namespace", "bench", "--source-cluster", "source", "--backup", "zstd", "--engine", "mysql", "--flavor", "mariadb", "--host", target.host, "--port", String(target.port)];
+    const restoreArgs = (name: string) => ["restore", "--namespace", "bench", "--restore", name, "--source-cluster", "source", "--backup", "zstd", "--engine", "mysql", "--flavor", "mariadb", "--host", target!.host, "--port", String(target!.port)];
     const restoreEnv = { ...storageEnv, STEWARD_DB_PASSWORD: target.password };
-    const restore = await agent(restoreArgs, restoreEnv);
+    const restore = await agent(restoreArgs("restore"), restoreEnv);
     say("agent_restore_mib_s", +(rawBytes / 1048576 / restore.seconds).toFixed(1));
     say("ratio_restore_vs_raw_import", +(rawImport / restore.seconds).toFixed(2));
     // A restore ends with CHECKSUM TABLE of every table (recorded in its status), which a raw
     // import does not do: timed on its own, so the load's own ratio shows too.
-    const checksums = await agent([...restoreArgs, "--checksums-only"], restoreEnv);
+    const checksums = await agent([...restoreArgs("checksums"), "--checksums-only"], restoreEnv);
     say("agent_restore_checksums_s", +checksums.seconds.toFixed(1));
     say("ratio_restore_load_only_vs_raw_import", +(rawImport / (restore.seconds - checksums.seconds)).toFixed(2));
     // In place: the stored object is read and checked once before the server's data is dropped.
-    const inPlace = await agent([...restoreArgs, "--replace-existing"], restoreEnv);
+    const inPlace = await agent([...restoreArgs("in-place"), "--replace-existing"], restoreEnv);
     say("agent_restore_in_place_mib_s", +(rawBytes / 1048576 / inPlace.seconds).toFixed(1));
     say("ratio_restore_in_place_vs_raw_import", +(rawImport / inPlace.seconds).toFixed(2));
     say("agent_restore_peak_rss_mib", Math.max(restore.peakRssMiB, inPlace.peakRssMiB));
     console.log(`restores took ${Math.round((Date.now() - t) / 1000)} s`);
+    // The agents reported, as in Jobs: their RSS above includes it.
+    type Reported = KubeObject & { status?: { phase?: string; verification?: unknown } };
+    const reported = async (type: ResourceType, name: string) => {
+      const status = (await api!.kube.get<Reported>(type, "bench", name))?.status;
+      return status?.phase ?? (status?.verification ? "Verified" : undefined);
+    };
+    const phases = await Promise.all([
+      ...["gzip", "zstd", "zstd-enc"].map((name) => reported(RESOURCES.DatabaseBackup, name)),
+      ...["restore", "checksums", "in-place"].map((name) => reported(RESOURCES.DatabaseRestore, name)),
+    ]);
+    say("agent_reported_phases", phases.join(","));
+    if (phases.some((phase) => phase === undefined)) throw new Error(`an agent did not report into its object: ${phases.join(",")}`);
   } finally {
     rmSync(dumpFile, { force: true });
-    await Promise.all([source?.stop(), target?.stop(), s3?.destroy()]);
+    await api?.kube.close();
+    await Promise.all([source?.stop(), target?.stop(), s3?.destroy(), api?.plane.stop()]);
+    rmSync(apiState, { recursive: true, force: true });
   }
   return results;
 }

@@ -40,7 +40,7 @@ export interface LocalCluster {
 export const BACKUP_STORAGE_NAME = "local-s3";
 export const S3_CREDENTIALS_SECRET = "s3-credentials";
 
-async function installCrds(kubeconfig: string, log: (line: string) => void): Promise<void> {
+export async function installCrds(kubeconfig: string, log: (line: string) => void): Promise<void> {
   const dir = join(repositoryRoot(), "crds");
   if (!existsSync(dir)) return;
   const objects: KubernetesObject[] = [];

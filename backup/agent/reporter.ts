@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Logger } from "../../shared/log.js";
-import type { KubeClient } from "../../shared/k8s/client.js";
+import { InClusterStatusClient } from "./in-cluster.js";
 import { RESOURCES, type ResourceType } from "../../shared/k8s/resources.js";
 
 /**
@@ -15,8 +15,8 @@ export class StatusReporter {
   private lastWrite = 0;
   private pending?: Record<string, unknown>;
   private timer?: NodeJS.Timeout;
-  /** Loaded only when reporting: @kubernetes/client-node alone is ~85 MiB of RSS. */
-  private readonly client?: Promise<KubeClient | undefined>;
+  /** The pod's service account when in a pod (a few MiB); else the kubeconfig's client, loaded only then (@kubernetes/client-node is ~70 MiB of RSS). */
+  private readonly client?: Promise<StatusPatcher | undefined>;
 
   constructor(
     private readonly type: ResourceType,
@@ -24,14 +24,11 @@ export class StatusReporter {
     private readonly name: string | undefined,
     private readonly log: Logger,
   ) {
-    if (namespace && name) {
-      this.client = import("../../shared/k8s/client.js")
-        .then(({ KubeClient }) => KubeClient.fromKubeconfig())
-        .catch((error: unknown) => {
-          log.warn({ err: (error as Error).message }, "No API access: progress is not reported (the operator reads the result from S3)");
-          return undefined;
-        });
-    }
+    if (!namespace || !name) return;
+    this.client = statusPatcher().catch((error: unknown) => {
+      log.warn({ err: (error as Error).message }, "No API access: progress is not reported (the operator reads the result from S3)");
+      return undefined;
+    });
   }
 
   static forBackup(namespace: string | undefined, name: string | undefined, log: Logger): StatusReporter {
@@ -60,7 +57,7 @@ export class StatusReporter {
     const client = await this.client;
     if (!client || !this.namespace || !this.name) return;
     try {
-      await client.mergePatch(this.type, this.namespace, this.name, { status }, { subresource: "status" });
+      await client.patchStatus(this.type, this.namespace, this.name, status);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, `Could not report to ${this.type.kind} ${this.namespace}/${this.name}`);
     }
@@ -72,8 +69,24 @@ export class StatusReporter {
     this.timer = undefined;
     this.pending = undefined;
     await this.write(status);
-    await (await this.client)?.close();
+    await (await this.client)?.close?.();
   }
+}
+
+interface StatusPatcher {
+  patchStatus(type: ResourceType, namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
+  close?(): Promise<void>;
+}
+
+async function statusPatcher(): Promise<StatusPatcher> {
+  const inCluster = process.env.KUBECONFIG ? undefined : InClusterStatusClient.fromEnvironment();
+  if (inCluster) return inCluster;
+  const { KubeClient } = await import("../../shared/k8s/client.js");
+  const client = KubeClient.fromKubeconfig();
+  return {
+    patchStatus: async (type, namespace, name, status) => void (await client.mergePatch(type, namespace, name, { status }, { subresource: "status" })),
+    close: () => client.close(),
+  };
 }
 
 const TERMINATION_LOG = "/dev/termination-log";

@@ -7,7 +7,7 @@ import type { EngineBackup, EngineEndpoint, TableChecksum } from "../engine-back
 import { listArchivedSegments, listArchiverStates, toArchivedSegments } from "../log-archive.js";
 import { backupPrefix, clusterPrefix, parseManifest, s3Url, type BackupManifest, type ClusterRef, type StoredObject } from "../manifest.js";
 import { StepError, describeFailure, readBackupManifest, runRestore, step, verifyStoredObject, type StorageContext } from "../pipeline.js";
-import { planPointInTimeRestore, type RestorableBackup } from "../planning/restore-plan.js";
+import { baseBackupFor, planPointInTimeRestore, type RestorableBackup } from "../planning/restore-plan.js";
 import { getText, listObjects } from "../s3/objects.js";
 import type { RestoreOptions, VerifyOptions } from "./commands.js";
 import { endpointFromOptions, loadEngineBackup, storageFromEnvironment } from "./environment.js";
@@ -57,9 +57,9 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     const pointInTime = job.pointInTime;
     const pitr = job.engine.pointInTime;
     if (!pitr) throw new StepError("plan", new Error(`engine ${job.engine.engine} cannot restore to a point in time`));
-    const [backups, segments, states] = await step("plan", () =>
-      Promise.all([listBackupManifests(job.storage, job.source), listArchivedSegments(job.storage, job.source), listArchiverStates(job.storage, job.source)]),
-    );
+    const [backups, states] = await step("plan", () => Promise.all([listBackupManifests(job.storage, job.source), listArchiverStates(job.storage, job.source)]));
+    const base = baseBackupFor(backups, pointInTime);
+    const segments = base ? await step("plan", () => listArchivedSegments(job.storage, job.source, { baseConsistentAt: new Date(base.manifest.consistentAt), pointInTime })) : [];
     const plan = planPointInTimeRestore({ backups, segments, archivedUntil: states.map((state) => new Date(state.archivedUntil)), pointInTime });
     if (!plan.ok) throw new StepError("plan", new Error(plan.reason));
     manifest = plan.backup.manifest;

@@ -37,7 +37,7 @@ describe("agent Jobs", () => {
 
   it("run the agent with the memory settings its RSS budget was measured with", () => {
     for (const setting of AGENT_PROCESS_ENV) expect(container.env).toContainEqual(setting);
-    expect(container.env.find((variable) => variable.name === "NODE_OPTIONS")?.value).toMatch(/--max-old-space-size=64/);
+    expect(container.env.find((variable) => variable.name === "NODE_OPTIONS")?.value).toMatch(/--max-old-space-size=48/);
   });
 
   it("write only to their own volume", () => {

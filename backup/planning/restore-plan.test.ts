@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BackupManifest, LogSegmentManifest } from "../manifest.js";
-import { planPointInTimeRestore, recoveryWindow, type RestorableBackup } from "./restore-plan.js";
+import { compareLogNames, planPointInTimeRestore, recoveryWindow, segmentsToRead, type RestorableBackup } from "./restore-plan.js";
 
 const backup = (name: string, consistentAt: string): RestorableBackup => ({ name, manifest: { consistentAt, backup: name, position: { summary: "x", gtidSet: "0-1-1" } } as unknown as BackupManifest });
 const segment = (name: string, first: string | undefined, last: string | undefined): LogSegmentManifest =>
@@ -47,5 +47,27 @@ describe("planPointInTimeRestore", () => {
   it("reports the window from the oldest backup to the newest archived commit", () => {
     expect(recoveryWindow(backups, segments, archivedUntil)).toEqual({ earliest: new Date("2026-11-23T03:00:00Z"), latest: new Date("2026-11-25T10:00:00Z") });
     expect(recoveryWindow([], segments, archivedUntil)).toEqual({ earliest: undefined, latest: undefined });
+  });
+});
+
+describe("segmentsToRead", () => {
+  const at = (time: string) => new Date(`2026-11-25T${time}Z`);
+  const listed = [
+    { stream: "s1", segment: "mysql-bin.000010", storedAt: at("01:00:00") },
+    { stream: "s1", segment: "mysql-bin.000011", storedAt: at("02:00:00") },
+    { stream: "s1", segment: "mysql-bin.000012", storedAt: at("03:00:30") },
+    { stream: "s1", segment: "mysql-bin.000013", storedAt: at("04:00:00") },
+    { stream: "s2", segment: "mysql-bin.000999", storedAt: at("00:30:00") },
+    { stream: "s2", segment: "mysql-bin.1000000", storedAt: at("01:00:00") },
+  ];
+
+  it("reads, per stream in log order, what was stored since the base backup (2 minutes of slack) and each stream's newest", () => {
+    const read = segmentsToRead(listed, at("03:00:00"));
+    expect(read.map((stream) => stream.map((segment) => segment.segment))).toEqual([["mysql-bin.000012", "mysql-bin.000013"], ["mysql-bin.1000000"]]);
+    expect(segmentsToRead(listed, at("02:01:00"))[0]!.map((segment) => segment.segment)).toEqual(["mysql-bin.000011", "mysql-bin.000012", "mysql-bin.000013"]);
+  });
+
+  it("orders binlog numbers past their padding after the padded ones", () => {
+    expect(["mysql-bin.1000000", "mysql-bin.000999", "mysql-bin.000002"].sort(compareLogNames)).toEqual(["mysql-bin.000002", "mysql-bin.000999", "mysql-bin.1000000"]);
   });
 });

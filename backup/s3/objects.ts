@@ -116,17 +116,22 @@ export interface ListedObject {
 
 export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
   const objects: ListedObject[] = [];
+  await forEachObject(client, bucket, prefix, (object) => void objects.push(object));
+  return objects;
+}
+
+/** Every object under the prefix, page by page, without holding the whole listing. */
+export async function forEachObject(client: S3Client, bucket: string, prefix: string, visit: (object: ListedObject) => void): Promise<void> {
   let token: string | undefined;
   try {
     do {
       const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const item of page.Contents ?? []) if (item.Key) objects.push({ key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified });
+      for (const item of page.Contents ?? []) if (item.Key) visit({ key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } catch (error) {
     throw describeS3Error(error, "ListObjectsV2", `s3://${bucket}/${prefix}`);
   }
-  return objects;
 }
 
 /** Removes every object under the prefix; returns how many. Idempotent: nothing there is success. */
