@@ -248,10 +248,15 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     }
     await logSource.close();
 
-    const segments = await listArchivedSegments(storage(undefined, prefix), cluster);
+    // What a restore Job reads (the segments since the base backup, each stream's newest) plans the same as everything.
+    const everything = await listArchivedSegments(storage(undefined, prefix), cluster);
+    const segments = await listArchivedSegments(storage(undefined, prefix), cluster, { baseConsistentAt: new Date(base.consistentAt), pointInTime });
     const plan = planPointInTimeRestore({ backups: [{ name: "base", manifest: base }], segments, archivedUntil: [new Date()], pointInTime });
     expect(plan.ok).toBe(true);
     if (!plan.ok) return;
+    const planAll = planPointInTimeRestore({ backups: [{ name: "base", manifest: base }], segments: everything, archivedUntil: [new Date()], pointInTime });
+    expect(planAll.ok && planAll.segments.map((segment) => segment.segment)).toEqual(plan.segments.map((segment) => segment.segment));
+    expect(plan.segments.length).toBeGreaterThan(0);
     expect(plan.backup.name).toBe("base");
     await runRestore({ engine, endpoint: endpointOf(target), storage: storage(undefined, prefix), manifest: base, signal: new AbortController().signal, log, replaceExisting: true });
     const reached = await engine.pointInTime.replay(toArchivedSegments(storage(undefined, prefix), plan.segments), {
