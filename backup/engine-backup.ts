@@ -30,6 +30,8 @@ export interface EngineIdentity {
   flavor?: string;
   /** The server's version, e.g. 10.11.19 */
   version: string;
+  /** The engine's own figure for the size of what a backup holds, if it has one: sizes the upload's parts. */
+  dataBytes?: number;
 }
 
 export interface DumpOptions {

@@ -8,7 +8,7 @@ import { DEFAULT_CHUNK_BYTES, createDecryptStream, createEncryptStream, encrypti
 import { MeasureStream } from "./format/measure.js";
 import { MANIFEST_FORMAT, backupDataKey, backupManifestKey, parseManifest, s3Url, type BackupManifest, type ClusterRef, type StoredObject } from "./manifest.js";
 import { S3CallError, type StorageTarget } from "./s3/client.js";
-import { getStream, getText, headObject, putText, uploadStream } from "./s3/objects.js";
+import { getStream, getText, headObject, partBytesFor, putText, uploadStream } from "./s3/objects.js";
 import { ToolError } from "./tool-process.js";
 
 /** A failure with the step it happened in, so status can say "upload: S3 UploadPart ... HTTP 503". */
@@ -101,7 +101,7 @@ export async function runBackup(run: BackupRun): Promise<BackupManifest> {
     });
   await Promise.all([
     settle(pipeline([...stages, body] as unknown as [Readable, PassThrough])),
-    settle(uploadStream(client, target.bucket, dataKey, body, { contentType: dump.contentType, signal: run.signal })),
+    settle(uploadStream(client, target.bucket, dataKey, body, { contentType: dump.contentType, signal: run.signal, partBytes: partBytesFor(identity.dataBytes) })),
     settle(dump.done),
   ]);
   if (failures.length > 0) {

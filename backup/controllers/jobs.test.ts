@@ -38,6 +38,7 @@ describe("agent Jobs", () => {
   it("run the agent with the memory settings its RSS budget was measured with", () => {
     for (const setting of AGENT_PROCESS_ENV) expect(container.env).toContainEqual(setting);
     expect(container.env.find((variable) => variable.name === "NODE_OPTIONS")?.value).toMatch(/--max-old-space-size=48/);
+    expect(container.env.find((variable) => variable.name === "MALLOC_MMAP_THRESHOLD_")?.value).toBe("131072");
   });
 
   it("write only to their own volume", () => {

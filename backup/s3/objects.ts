@@ -15,16 +15,30 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { describeS3Error } from "./client.js";
 
 /**
- * Part size and parallelism of multipart uploads. Memory held by an upload grows with
- * partBytes × (queueSize + 1), whatever the object's size (measured: about 60-75 MiB of
- * buffers for 8 MiB × 2, because lib-storage copies each part once while cutting it). One
- * part in flight while the next is cut keeps the upload ahead of the dump (the dump, not S3,
- * is the slower side) and saves ~8 MiB of peak RSS against two.
- * 8 MiB parts allow objects up to ~80 GB (S3 allows 10,000 parts); raise
- * STEWARD_S3_PART_BYTES for larger databases.
+ * Part size and parallelism of multipart uploads. Memory held by an upload grows with the
+ * part size: lib-storage collects a part's chunks and copies them into one buffer, and one
+ * part is in flight while the stream waits (the dump, not S3, is the slower side). So parts
+ * are as small as S3 allows (5 MiB) while the object still fits its 10,000 parts
+ * (partBytesFor); STEWARD_S3_PART_BYTES fixes the size instead.
  */
-export const UPLOAD_PART_BYTES = Number(process.env.STEWARD_S3_PART_BYTES ?? 8 * 1024 * 1024);
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** When the engine gave no size: objects up to ~80 GB. */
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
 export const UPLOAD_QUEUE_SIZE = Number(process.env.STEWARD_S3_QUEUE_SIZE ?? 1);
+
+/**
+ * The part size for a backup of `dataBytes` (the engine's own figure for its data): the stored
+ * object is taken to be at most 4× that (a dump writes binary as hex and numbers as text;
+ * compression only shrinks it), in whole MiB, at least 5 MiB. 5 MiB parts cover databases up
+ * to about 12 GiB; larger ones get larger parts, and the agent needs about two parts more memory.
+ */
+export function partBytesFor(dataBytes: number | undefined, fixed = process.env.STEWARD_S3_PART_BYTES): number {
+  if (fixed) return Number(fixed);
+  if (dataBytes === undefined || !Number.isFinite(dataBytes)) return DEFAULT_PART_BYTES;
+  const needed = Math.ceil((dataBytes * 4) / (MAX_PARTS - 100));
+  return Math.max(MIN_PART_BYTES, Math.ceil(needed / 1048576) * 1048576);
+}
 
 export interface UploadOptions {
   contentType?: string;
@@ -42,7 +56,7 @@ export async function uploadStream(client: S3Client, bucket: string, key: string
   const upload = new Upload({
     client,
     params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType ?? "application/octet-stream" },
-    partSize: options.partBytes ?? UPLOAD_PART_BYTES,
+    partSize: options.partBytes ?? partBytesFor(undefined),
     queueSize: options.queueSize ?? UPLOAD_QUEUE_SIZE,
     // Parts are removed below, after the real error is kept: lib-storage's own abort would
     // replace an UploadPart error with the AbortMultipartUpload error when S3 is down.

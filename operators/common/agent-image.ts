@@ -20,4 +20,7 @@ export const AGENT_PROCESS_ENV: readonly { name: string; value: string }[] = [
   { name: "NODE_OPTIONS", value: "--max-semi-space-size=1 --max-old-space-size=48" },
   { name: "UV_THREADPOOL_SIZE", value: "2" },
   { name: "MALLOC_ARENA_MAX", value: "2" },
+  // glibc otherwise raises its mmap threshold after the first large free, and buffers of 128 KiB
+  // and more (stream chunks, upload parts) then come from the heap and stay in RSS once freed.
+  { name: "MALLOC_MMAP_THRESHOLD_", value: "131072" },
 ];

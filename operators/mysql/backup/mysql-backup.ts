@@ -73,12 +73,15 @@ export class MysqlBackup implements EngineBackup {
   constructor(private readonly flavor: MysqlFlavor = "mariadb") {}
 
   async identify(endpoint: EngineEndpoint): Promise<EngineIdentity> {
-    const text = await withConnection(endpoint, async (connection) => {
-      const [rows] = await connection.query<RowDataPacket[]>("SELECT VERSION() AS version");
-      return String(rows[0]?.version ?? "");
+    const { text, dataBytes } = await withConnection(endpoint, async (connection) => {
+      const [rows] = await connection.query<RowDataPacket[]>(
+        `SELECT VERSION() AS version, (SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map(() => "?").join(",")})) AS bytes`,
+        [...SYSTEM_SCHEMAS],
+      );
+      return { text: String(rows[0]?.version ?? ""), dataBytes: rows[0]?.bytes === null || rows[0]?.bytes === undefined ? undefined : Number(rows[0].bytes) };
     });
     const { flavor, version } = parseServerVersion(text);
-    return { engine: "mysql", flavor, version };
+    return { engine: "mysql", flavor, version, dataBytes };
   }
 
   async dump(options: DumpOptions): Promise<DumpHandle> {
