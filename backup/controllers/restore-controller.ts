@@ -1,4 +1,4 @@
-import { ANNOTATIONS, LABELS, databaseBackup, databaseCluster, databaseRestore, type DatabaseCluster, type DatabaseRestore, type DatabaseRestoreStatus } from "../../shared/api/index.js";
+import { ANNOTATIONS, LABELS, databaseBackup, databaseCluster, databaseRestore, effectiveSpec, type DatabaseCluster, type DatabaseRestore, type DatabaseRestoreStatus } from "../../shared/api/index.js";
 import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
@@ -107,11 +107,14 @@ export async function reconcileRestore(options: RestoreControllerOptions, reques
       return fail(fresh.status?.error?.step ?? "checksum", fresh.status?.error?.message ?? `the check Job ${checkName} failed (${checked.reason}); see its logs`);
     }
     const { backup: _backup, bootstrap: _bootstrap, ...settings } = sourceCluster.spec;
+    // The source's database by its name (a default follows the cluster's name): the copy's
+    // application user gets the restored database, as the source's had it.
+    const database = effectiveSpec(sourceCluster).database;
     targetRaw = await client.create<KubeObject>({
       apiVersion: "steward.dev/v1alpha1",
       kind: "DatabaseCluster",
       metadata: { name: target, namespace: request.namespace, labels: { [LABELS.restore]: restore.metadata.name } },
-      spec: { ...settings, bootstrap: { source: restore.spec.source } },
+      spec: { ...settings, ...(database ? { database } : {}), bootstrap: { source: restore.spec.source } },
     }).catch(async (error: unknown) => {
       if (!isAlreadyExists(error)) throw error;
       return (await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, target))!;

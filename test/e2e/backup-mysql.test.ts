@@ -206,6 +206,13 @@ describe("backups and restores of a 3-node MariaDB cluster", () => {
     expect(restore.status?.phase).toBe("Completed");
     expect(await checksums("orders-copy")).toEqual(expected);
     expect(restore.status?.verification?.tables.find((table) => table.table === "shop.items")?.checksum).toBe(expected["shop.items"]);
+    // The copy serves the source's database under its name, to its own application user.
+    const databaseOf = async (cluster: string) => {
+      const secret = await client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, namespace, `${cluster}-conn`);
+      return Buffer.from(secret?.data?.database ?? "", "base64").toString("utf8");
+    };
+    expect(await databaseOf("orders-copy")).toBe(await databaseOf(CLUSTER));
+    expect(await databaseOf(CLUSTER)).not.toBe("");
     await client.delete(RESOURCES.DatabaseCluster, namespace, "orders-copy");
   });
 
