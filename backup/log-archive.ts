@@ -97,20 +97,18 @@ export async function listArchivedSegments(storage: StorageContext, cluster: Clu
   const streams = forRestore ? segmentsToRead(listed, forRestore.baseConsistentAt) : [listed];
   const stopAfter = forRestore ? forRestore.pointInTime.getTime() + CLOCK_SLACK_MS : Infinity;
   const manifests: LogSegmentManifest[] = [];
+  const read = (segment: ListedSegment) => readSegmentManifest(storage, `${prefix}${segment.stream}/${segment.segment}.json`);
   for (const stream of streams) {
-    for (const [index, segment] of stream.entries()) {
-      const last = index === stream.length - 1;
-      const manifest = await readSegmentManifest(storage, `${prefix}${segment.stream}/${segment.segment}.json`);
+    for (const segment of stream.slice(0, -1)) {
+      const manifest = await read(segment);
       if (!manifest) continue;
       manifests.push(manifest);
-      // Later segments start after the point (their newest is still read: the window's end).
-      if (!last && manifest.firstEventAt && new Date(manifest.firstEventAt).getTime() > stopAfter) {
-        const newest = stream.at(-1)!;
-        const end = await readSegmentManifest(storage, `${prefix}${newest.stream}/${newest.segment}.json`);
-        if (end) manifests.push(end);
-        break;
-      }
+      // The following segments start after the point.
+      if (manifest.firstEventAt && new Date(manifest.firstEventAt).getTime() > stopAfter) break;
     }
+    // The newest always: where the recoverable window ends.
+    const newest = stream.length > 0 ? await read(stream.at(-1)!) : undefined;
+    if (newest) manifests.push(newest);
   }
   return manifests;
 }

@@ -76,8 +76,8 @@ async function startApi(stateDir: string, backups: string[], restores: string[])
   // Custom resources are refused for a moment after their CRD is Established.
   for (let attempt = 0; ; attempt++) {
     try {
-      for (const name of backups) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseBackup", metadata: { name, namespace: "bench" }, spec: { cluster: "source" } } as never);
-      for (const name of restores) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseRestore", metadata: { name, namespace: "bench" }, spec: { source: { backup: "zstd" } } } as never);
+      for (const name of backups) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseBackup", metadata: { name, namespace: "bench" }, spec: { cluster: "source" } });
+      for (const name of restores) await kube.apply({ apiVersion: API_VERSION, kind: "DatabaseRestore", metadata: { name, namespace: "bench" }, spec: { source: { backup: "zstd" } } });
       break;
     } catch (error) {
       if (attempt > 30) throw error;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
+import { KubeApiError } from "../../shared/k8s/errors.js";
 import { resourcePath, type ResourceType } from "../../shared/k8s/resources.js";
 
 /** Where the kubelet mounts a pod's service account; STEWARD_SERVICE_ACCOUNT_DIR moves it (an agent run outside a pod). */
@@ -52,7 +53,7 @@ export class InClusterStatusClient {
           response.on("end", () => {
             const code = response.statusCode ?? 0;
             if (code >= 200 && code < 300) resolve();
-            else reject(new Error(`PATCH ${path}: HTTP ${code}: ${messageOf(text)}`));
+            else reject(KubeApiError.fromResponse("PATCH", path, code, text));
           });
           response.on("error", reject);
         },
@@ -64,10 +65,3 @@ export class InClusterStatusClient {
   }
 }
 
-function messageOf(text: string): string {
-  try {
-    return (JSON.parse(text) as { message?: string }).message ?? text;
-  } catch {
-    return text;
-  }
-}

@@ -158,9 +158,10 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     const signal = new AbortController().signal;
     const connection = await target.connect();
     try {
-      await loadDumpInParallel(chunked(`${head}CREATE TABLE \`t\` (id INT PRIMARY KEY, v VARCHAR(16));\n${statements}CREATE TABLE \`counted\` AS SELECT COUNT(*) AS n FROM \`t\`;\n`), { endpoint: endpointOf(target), flavor: "mariadb", clients: 3, signal, log });
+      const loaded = await loadDumpInParallel(chunked(`${head}CREATE TABLE \`t\` (id INT PRIMARY KEY, v VARCHAR(16));\n${statements}CREATE TABLE \`counted\` AS SELECT COUNT(*) AS n FROM \`t\`;\n`), { endpoint: endpointOf(target), flavor: "mariadb", clients: 3, signal, log });
       const [[counted]] = (await connection.query("SELECT n FROM split.counted")) as unknown as [[{ n: number }]];
       expect(counted.n).toBe(6000);
+      expect(loaded).toEqual({ clients: 3, tablesSpread: 1 });
 
       const duplicate = `${head}CREATE TABLE \`d\` (id INT PRIMARY KEY);\nINSERT INTO \`d\` VALUES\n(1);\nINSERT INTO \`d\` VALUES\n(2);\nINSERT INTO \`d\` VALUES\n(1);\nCREATE TABLE \`after\` (id INT);\n`;
       const error = await loadDumpInParallel(chunked(duplicate), { endpoint: endpointOf(target), flavor: "mariadb", clients: 3, signal, log }).catch((caught: unknown) => caught);

@@ -126,8 +126,9 @@ export class DumpSplitter {
   private continueLongLine(chunk: Buffer, at: number, out: DumpPiece[]): number {
     const newline = chunk.indexOf(NEWLINE, at);
     const stop = newline === -1 ? chunk.length : newline + 1;
+    const lineEnd = newline === -1 ? chunk.length : newline;
     out.push({ to: "client", bytes: chunk.subarray(at, stop) });
-    this.longLineTail = (this.longLineTail + chunk.subarray(Math.max(at, (newline === -1 ? chunk.length : newline) - 64), newline === -1 ? chunk.length : newline).toString("latin1")).slice(-64);
+    this.longLineTail = (this.longLineTail + chunk.subarray(Math.max(at, lineEnd - 64), lineEnd).toString("latin1")).slice(-64);
     if (newline !== -1) {
       this.atStatementStart = this.longLineTail.trimEnd().endsWith(this.delimiter);
       this.longLineTail = "";

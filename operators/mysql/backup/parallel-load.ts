@@ -30,7 +30,7 @@ class ClientFeed {
   private waiting?: { marker: string; resolve: () => void };
   private markers = 0;
   /** Written to since its last sync. */
-  dirty = false;
+  private dirty = false;
   readonly exited: Promise<void>;
   private readonly gone: Promise<never>;
 
@@ -110,10 +110,11 @@ class ClientFeed {
  * every client runs the dump's session settings (SET NAMES, TIME_ZONE, SQL_MODE, checks off,
  * USE) in the same order relative to the rows.
  */
-export async function loadDumpInParallel(stream: Readable, options: ParallelLoadOptions): Promise<void> {
+export async function loadDumpInParallel(stream: Readable, options: ParallelLoadOptions): Promise<{ clients: number; tablesSpread: number }> {
   const count = Math.max(1, options.clients ?? (Number(process.env.STEWARD_RESTORE_CONNECTIONS) || DEFAULT_LOAD_CLIENTS));
   const first = new ClientFeed(0, options.flavor, options.endpoint, options.signal);
   const clients = [first];
+  /** For clients started later; none are kept once all have started. */
   const sessionSettings: Buffer[] = [];
   const splitter = new DumpSplitter();
   /** A table's first INSERT, held until we know whether more follow. */
@@ -173,7 +174,7 @@ export async function loadDumpInParallel(stream: Readable, options: ParallelLoad
         return;
       case "session":
         await closeRun();
-        sessionSettings.push(piece.bytes);
+        if (clients.length < count) sessionSettings.push(piece.bytes);
         await Promise.all(clients.map((each) => each.write(piece.bytes)));
         return;
       case "client":
@@ -188,6 +189,7 @@ export async function loadDumpInParallel(stream: Readable, options: ParallelLoad
     await closeRun();
     await Promise.all(clients.map((each) => each.end()));
     options.log.info({ clients: clients.length, tablesSpread: spread }, "Loaded the dump");
+    return { clients: clients.length, tablesSpread: spread };
   } catch (error) {
     for (const each of clients) each.kill();
     // A client's own failure (a SQL error) explains the broken pipe and the stopped stream.
