@@ -25,9 +25,12 @@ export async function startPrivateMariaDb(options: { dataDir: string; runDir: st
   const workDir = runDir;
   const socket = join(runDir, "restore-mysqld.sock");
   const user = userInfo().username;
+  // Temporary tables under runDir too: /tmp may be shared (the local cluster's pods share the host's).
+  const tmpDir = join(runDir, "restore-tmp");
   mkdirSync(dataDir, { recursive: true });
+  mkdirSync(tmpDir, { recursive: true });
   const asRoot = [`--user=${user}`];
-  await runTool("mariadb-install-db", ["--no-defaults", `--datadir=${dataDir}`, ...asRoot, "--auth-root-authentication-method=socket", "--skip-test-db"], { stdout: "ignore" }).exited;
+  await runTool("mariadb-install-db", ["--no-defaults", `--datadir=${dataDir}`, ...asRoot, "--auth-root-authentication-method=socket", "--skip-test-db"], { stdout: "ignore", env: { ...process.env, TMPDIR: tmpDir } }).exited;
   const child = spawn(
     "mariadbd",
     [
@@ -36,6 +39,7 @@ export async function startPrivateMariaDb(options: { dataDir: string; runDir: st
       `--datadir=${dataDir}`,
       `--socket=${socket}`,
       `--pid-file=${join(workDir, "restore-mysqld.pid")}`,
+      `--tmpdir=${tmpDir}`,
       "--skip-networking",
       "--skip-log-bin",
       "--innodb-buffer-pool-size=128M",
