@@ -1,11 +1,14 @@
 import type { Readable } from "node:stream";
+import type { V1EnvVar } from "@kubernetes/client-node";
+import type { DatabaseCluster } from "../shared/api/index.js";
 import type { Logger } from "../shared/log.js";
 import type { BackupPosition, LogSegmentManifest } from "./manifest.js";
 
 /**
  * The engine-neutral backup interface. backup/ (the agent, the pipeline, the controllers)
- * only talks to engines through it; each engine folder implements it
- * (operators/mysql/backup for MySQL/MariaDB). Shaped to fit without change:
+ * only talks to engines through it and never names one: each engine folder implements
+ * `EngineBackupSupport` (operators/<engine>/backup/), its registry entry (operators/engines.ts)
+ * hands it over, and the operator and the agent pass the registry's map down. Shaped to fit:
  *   MySQL/MariaDB  dump = mariadb-dump/mysqldump stream; load = mariadb client; logs = binlogs
  *   Redis          dump = `redis-cli --rdb -`; load offline (RDB file into dataDir before start)
  *   MongoDB        dump = `mongodump --archive --oplog`; load = mongorestore; logs = oplog slices
@@ -159,4 +162,36 @@ export interface EngineBackup {
   throwaway?(workDir: string, log: Logger): Promise<ThrowawayInstance>;
   /** Present for engines that can recover to a point in time. */
   pointInTime?: PointInTimeRecovery;
+}
+
+/**
+ * How a backup, restore or checksum Job reaches an engine's cluster: the agent's arguments
+ * (--engine, --host, --port, ...) and its environment (the database user, and the password from
+ * the cluster's credentials Secret by reference).
+ */
+export interface EngineJobTarget {
+  args: string[];
+  env: V1EnvVar[];
+  /** The agent's command in the Job's image, when not `steward agent` (an engine built outside this repository). */
+  agentCommand?: string[];
+}
+
+/** An engine's backup facet, as the controllers (Jobs) and the agent (the data path) use it. */
+export interface EngineBackupSupport {
+  /** How Jobs reach `cluster`; `host` replaces the default address (e.g. the primary's own). */
+  jobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget;
+  /** The current primary's own address, for in-place restores (the primary Service is fenced meanwhile). */
+  primaryHost?(cluster: DatabaseCluster): string | undefined;
+  /** The data path, loaded on demand: a Job loads only its own engine's client library. */
+  load(flavor?: string): Promise<EngineBackup>;
+}
+
+/** The backup facet of each engine that has one, by engine name (from the registry). */
+export type BackupEngines = Readonly<Record<string, EngineBackupSupport | undefined>>;
+
+/** The facet of `engine`, or an error that says the engine has no backups in this build. */
+export function backupSupportOf(engines: BackupEngines, engine: string): EngineBackupSupport {
+  const support = engines[engine];
+  if (!support) throw new Error(`engine ${engine} has no backups in this build of Steward (engines with backups: ${Object.keys(engines).filter((name) => engines[name]).join(", ") || "none"})`);
+  return support;
 }

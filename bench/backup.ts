@@ -24,7 +24,7 @@ import { API_VERSION } from "../shared/api/common.js";
 import { startMariaDb, type MariaDbServer } from "../test/fixtures/mariadb-server.js";
 import { startS3, type S3Fixture } from "../test/fixtures/s3.js";
 import { buildDumpCommand, connectionArgs } from "../operators/mysql/backup/dump-command.js";
-import { AGENT_PROCESS_ENV } from "../operators/common/agent-image.js";
+import { AGENT_PROCESS_ENV } from "../backup/agent/image.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 

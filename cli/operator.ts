@@ -1,4 +1,6 @@
 import { Command } from "commander";
+import { loadClusterEngines } from "../operators/engine.js";
+import { ENGINE_PLUGINS } from "../operators/engines.js";
 import { createOperator } from "../operators/operator.js";
 import { kubeconfigOption } from "./options.js";
 
@@ -21,6 +23,7 @@ export function operatorCommand(): Command {
         identity: options.identity,
         metricsPort: Number(options.metricsPort) || undefined,
         handleSignals: true,
+        engines: await loadClusterEngines(ENGINE_PLUGINS),
       });
       await manager.start();
     });

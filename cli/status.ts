@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { databaseBackup, databaseCluster, type Condition, type DatabaseBackup, type DatabaseCluster } from "../shared/api/index.js";
+import { databaseBackup, databaseCluster, effectiveSpec, type Condition, type DatabaseBackup, type DatabaseCluster } from "../shared/api/index.js";
 import { KubeClient, RESOURCES } from "../shared/k8s/client.js";
 import { kubeconfigOption, namespaceOf } from "./options.js";
 
@@ -24,7 +24,8 @@ export interface StatusRow {
 
 export function statusRows(clusters: DatabaseCluster[], backups: DatabaseBackup[], now = new Date()): StatusRow[] {
   return clusters.map((cluster) => {
-    const engine = cluster.spec.engine === "mysql" ? `mysql/${cluster.spec.flavor ?? "mysql"}` : cluster.spec.engine;
+    const spec = effectiveSpec(cluster);
+    const engine = spec.flavor ? `${spec.engine}/${spec.flavor}` : spec.engine;
     const own = backups
       .filter((backup) => backup.spec.cluster === cluster.metadata.name && backup.metadata.namespace === cluster.metadata.namespace)
       .sort((a, b) => String(b.status?.completedAt ?? b.metadata.creationTimestamp ?? "").localeCompare(String(a.status?.completedAt ?? a.metadata.creationTimestamp ?? "")));

@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { ANNOTATIONS, databaseCluster, type DatabaseCluster } from "../shared/api/index.js";
 import { KubeClient, RESOURCES } from "../shared/k8s/client.js";
+import { pluginOf } from "../operators/engine.js";
+import { ENGINE_PLUGINS } from "../operators/engines.js";
 import { kubeconfigOption, namespaceOf } from "./options.js";
 
 export interface SwitchoverOutcome {
@@ -28,12 +30,12 @@ export function switchoverOutcome(cluster: DatabaseCluster, requestedAt: Date): 
  * setting the steward.dev/switchover annotation (a pod name or "auto"), then follows it until
  * the operator records the result in status.lastSwitchover.
  */
-/** Engines with an operator-chosen primary that follow the steward.dev/switchover annotation. */
-const SWITCHOVER_ENGINES = new Set(["mysql", "redis"]);
+/** Engines with a primary to move (the switchover capability of the registry's plugins). */
+const SWITCHOVER_ENGINES = ENGINE_PLUGINS.filter((plugin) => plugin.capabilities.switchover);
 
 export function switchoverCommand(): Command {
   return kubeconfigOption(new Command("switchover"))
-    .description("Move the primary of a MySQL/MariaDB or Redis cluster to a replica (writes pause for about a second)")
+    .description(`Move the primary of a ${SWITCHOVER_ENGINES.map((plugin) => plugin.title).join(" or ")} cluster to a replica (writes pause for about a second)`)
     .argument("<cluster>", "DatabaseCluster name")
     .option("--to <pod>", "the replica to promote (default: the most advanced healthy replica)")
     .option("-n, --namespace <namespace>", "namespace (default: the kubeconfig's)")
@@ -45,7 +47,8 @@ export function switchoverCommand(): Command {
       const raw = await client.get(RESOURCES.DatabaseCluster, namespace, name);
       if (!raw) throw new Error(`DatabaseCluster ${name} not found in namespace ${namespace}`);
       const cluster = databaseCluster.parse(raw);
-      if (!SWITCHOVER_ENGINES.has(cluster.spec.engine)) throw new Error(`${name} is a ${cluster.spec.engine} cluster, which has no primary to move; switchover is for engines ${[...SWITCHOVER_ENGINES].join(" and ")}`);
+      const plugin = pluginOf(ENGINE_PLUGINS, cluster.spec.engine);
+      if (!plugin.capabilities.switchover) throw new Error(`${name} is a ${plugin.title} cluster, which has no switchover (no primary to move); switchover is for ${SWITCHOVER_ENGINES.map((p) => p.title).join(" and ")} clusters`);
       const target = options.to ?? "auto";
       if (target !== "auto" && !target.startsWith(`${name}-`)) throw new Error(`--to must name a pod of ${name} (${name}-0, ${name}-1, ...), got ${target}`);
       const requestedAt = new Date();

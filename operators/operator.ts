@@ -5,8 +5,8 @@ import { rootLogger } from "../shared/log.js";
 import { Manager } from "../shared/runtime/manager.js";
 import { clusterController } from "./cluster/controller.js";
 import { backupControllers } from "../backup/controllers/index.js";
-import type { EngineRegistry } from "./engine.js";
-import { defaultEngines } from "./engines.js";
+import { backupEnginesOf, type EnginePlugin, type EngineRegistry } from "./engine.js";
+import { ENGINE_PLUGINS } from "./engines.js";
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -19,7 +19,10 @@ export interface OperatorOptions {
   metricsPort?: number;
   healthPort?: number;
   handleSignals?: boolean;
-  engines?: EngineRegistry;
+  /** The cluster facets to run (loadClusterEngines(plugins) for the registry's defaults). */
+  engines: EngineRegistry;
+  /** The registry, for the backup facets; default this build's (operators/engines.ts). */
+  plugins?: readonly EnginePlugin[];
   client?: KubeClient;
 }
 
@@ -39,8 +42,8 @@ export function createOperator(options: OperatorOptions): Manager {
     healthPort: options.healthPort,
     handleSignals: options.handleSignals,
   });
-  const engines = options.engines ?? defaultEngines();
-  manager.add(clusterController({ client, events, engines, namespace: options.namespace }));
-  for (const controller of backupControllers({ client, events, namespace: options.namespace })) manager.add(controller);
+  manager.add(clusterController({ client, events, engines: options.engines, namespace: options.namespace }));
+  const backupEngines = backupEnginesOf(options.plugins ?? ENGINE_PLUGINS);
+  for (const controller of backupControllers({ client, events, namespace: options.namespace, engines: backupEngines })) manager.add(controller);
   return manager;
 }

@@ -1,17 +1,17 @@
 import { rootLogger } from "../../shared/log.js";
 import { parseDuration } from "../../shared/api/index.js";
 import { LogArchiver } from "../log-archive.js";
-import type { ArchiveOptions } from "./commands.js";
-import { endpointFromOptions, loadEngineBackup, storageFromEnvironment } from "./environment.js";
+import type { EngineBackup } from "../engine-backup.js";
+import type { ArchiveOptions } from "./options.js";
+import { endpointFromOptions, storageFromEnvironment } from "./environment.js";
 
 /**
  * The PITR sidecar: archives the engine's closed log segments to S3, closing the current one
  * once a commit in it has waited --max-segment-age. S3 outages are retried; segments wait on
  * the volume meanwhile. On SIGTERM it closes and uploads what it can before it exits.
  */
-export async function runArchiveSidecar(options: ArchiveOptions): Promise<void> {
+export async function runArchiveSidecar(options: ArchiveOptions, engine: EngineBackup): Promise<void> {
   const log = rootLogger.child({ agent: "archiver", namespace: options.namespace, cluster: options.cluster });
-  const engine = await loadEngineBackup(options.engine);
   if (!engine.pointInTime) throw new Error(`engine ${options.engine} has no point-in-time recovery`);
   const storage = storageFromEnvironment();
   const endpoint = endpointFromOptions(options);

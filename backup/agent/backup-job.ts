@@ -2,12 +2,13 @@ import { rootLogger } from "../../shared/log.js";
 import type { DatabaseBackupStatus } from "../../shared/api/index.js";
 import { backupManifestKey, completedStatusOf } from "../manifest.js";
 import { describeFailure, runBackup } from "../pipeline.js";
-import type { BackupOptions } from "./commands.js";
-import { endpointFromOptions, loadEngineBackup, storageFromEnvironment } from "./environment.js";
+import type { EngineBackup } from "../engine-backup.js";
+import type { BackupOptions } from "./options.js";
+import { endpointFromOptions, storageFromEnvironment } from "./environment.js";
 import { StatusReporter, writeTerminationMessage } from "./reporter.js";
 
 /** `steward agent backup`: one backup, streamed to S3, reported into the DatabaseBackup's status. */
-export async function runBackupJob(options: BackupOptions): Promise<void> {
+export async function runBackupJob(options: BackupOptions, engine: EngineBackup): Promise<void> {
   const log = rootLogger.child({ agent: "backup", namespace: options.namespace, backup: options.backup });
   const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
   const controller = new AbortController();
@@ -17,7 +18,7 @@ export async function runBackupJob(options: BackupOptions): Promise<void> {
   await reporter.write({ phase: "Running", startedAt } satisfies DatabaseBackupStatus);
   try {
     const manifest = await runBackup({
-      engine: await loadEngineBackup(options.engine, options.flavor),
+      engine,
       endpoint: endpointFromOptions(options),
       storage,
       cluster: { namespace: options.namespace, name: options.cluster },

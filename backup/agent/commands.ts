@@ -1,5 +1,11 @@
 import { Command } from "commander";
-import type { Compression } from "../format/compression.js";
+import { backupSupportOf, type BackupEngines, type EngineBackup } from "../engine-backup.js";
+import type { ArchiveOptions, BackupOptions, EngineOptions, RestoreOptions, VerifyOptions } from "./options.js";
+
+/** The engine's data path, loaded on demand; an unknown engine is refused with the list of known ones. */
+function engineOf(engines: BackupEngines, options: EngineOptions): Promise<EngineBackup> {
+  return backupSupportOf(engines, options.engine).load(options.flavor);
+}
 
 /**
  * The backup agent's commands: their options only. What each runs is loaded when it runs
@@ -8,35 +14,20 @@ import type { Compression } from "../format/compression.js";
  */
 
 /** The options every agent command takes to reach its engine: --engine --flavor --host --port --socket. */
-export function withEngineOptions(command: Command, what = "engine"): Command {
+function withEngineOptions(command: Command, engines: BackupEngines, what = "engine"): Command {
   return command
-    .option("--engine <engine>", "mysql | redis | mongodb | rabbitmq", "mysql")
-    .option("--flavor <flavor>", "mysql | mariadb (engine mysql)")
+    .requiredOption("--engine <engine>", Object.keys(engines).join(" | "))
+    .option("--flavor <flavor>", "the engine's flavour, where it has several")
     .option("--host <host>", `${what} host`)
     .option("--port <port>", `${what} port`)
     .option("--socket <path>", `${what} Unix socket`);
 }
 
-export interface EngineOptions {
-  engine: string;
-  flavor?: string;
-  host?: string;
-  port?: string;
-  socket?: string;
-}
 
-export interface BackupOptions extends EngineOptions {
-  namespace: string;
-  cluster: string;
-  backup: string;
-  method: "logical" | "physical";
-  compression: Compression;
-  report: boolean;
-}
 
 /** The backup Job's command: one backup, streamed to S3, reported into the DatabaseBackup's status. */
-function backupCommand(): Command {
-  return withEngineOptions(new Command("backup"))
+function backupCommand(engines: BackupEngines): Command {
+  return withEngineOptions(new Command("backup"), engines)
     .description("Stream one backup of a database to S3 and write its manifest (runs in the backup Job)")
     .requiredOption("--namespace <namespace>", "namespace of the cluster and the DatabaseBackup")
     .requiredOption("--cluster <name>", "the DatabaseCluster backed up")
@@ -44,22 +35,13 @@ function backupCommand(): Command {
     .option("--method <method>", "logical | physical", "logical")
     .option("--compression <compression>", "zstd | gzip | none", "zstd")
     .option("--no-report", "do not write progress into the DatabaseBackup status")
-    .action(async (options: BackupOptions) => (await import("./backup-job.js")).runBackupJob(options));
+    .action(async (options: BackupOptions) => (await import("./backup-job.js")).runBackupJob(options, await engineOf(engines, options)));
 }
 
-export interface ArchiveOptions extends EngineOptions {
-  namespace: string;
-  cluster: string;
-  compression: Compression;
-  maxSegmentAge: string;
-  interval: string;
-  dataDir?: string;
-  once?: boolean;
-}
 
 /** The PITR sidecar's command (archive-job.ts). */
-function archiveCommand(): Command {
-  return withEngineOptions(new Command("archive-binlogs"))
+function archiveCommand(engines: BackupEngines): Command {
+  return withEngineOptions(new Command("archive-binlogs"), engines)
     .alias("archive-logs")
     .description("Continuously archive binlogs (oplog) to S3 for point-in-time recovery (the PITR sidecar)")
     .requiredOption("--namespace <namespace>", "namespace of the cluster")
@@ -69,24 +51,13 @@ function archiveCommand(): Command {
     .option("--interval <duration>", "how often to look", "1s")
     .option("--data-dir <path>", "where the engine's binlogs are (default: from the server)")
     .option("--once", "one pass, then exit (tests)")
-    .action(async (options: ArchiveOptions) => (await import("./archive-job.js")).runArchiveSidecar(options));
+    .action(async (options: ArchiveOptions) => (await import("./archive-job.js")).runArchiveSidecar(options, await engineOf(engines, options)));
 }
 
-export interface RestoreOptions extends EngineOptions {
-  namespace: string;
-  restore?: string;
-  sourceCluster: string;
-  backup?: string;
-  pointInTime?: string;
-  replaceExisting?: boolean;
-  checksumsOnly?: boolean;
-  checkOnly?: boolean;
-  report: boolean;
-}
 
 /** The restore Job's command (restore-commands.ts). */
-function restoreCommand(): Command {
-  return withEngineOptions(new Command("restore"), "target")
+function restoreCommand(engines: BackupEngines): Command {
+  return withEngineOptions(new Command("restore"), engines, "target")
     .description("Restore a backup, or a cluster to a point in time, into a running engine (runs in the restore Job)")
     .requiredOption("--namespace <namespace>", "namespace of the source cluster")
     .requiredOption("--source-cluster <name>", "the cluster whose backups and archived logs to read")
@@ -97,30 +68,23 @@ function restoreCommand(): Command {
     .option("--checksums-only", "only record per-table checksums of the target (after a restore into a new cluster)")
     .option("--check-only", "only check the stored objects against their manifests (before creating a new cluster)")
     .option("--no-report", "do not write progress into the DatabaseRestore status")
-    .action(async (options: RestoreOptions) => (await import("./restore-commands.js")).runRestoreJob(options));
+    .action(async (options: RestoreOptions) => (await import("./restore-commands.js")).runRestoreJob(options, await engineOf(engines, options)));
 }
 
-export interface VerifyOptions extends EngineOptions {
-  namespace: string;
-  cluster: string;
-  backup: string;
-  workDir?: string;
-  report: boolean;
-}
 
 /** The verification Job's command: restore one backup into a throwaway instance and record the result. */
-function verifyCommand(): Command {
-  return withEngineOptions(new Command("verify"), "unused: the throwaway instance's")
+function verifyCommand(engines: BackupEngines): Command {
+  return withEngineOptions(new Command("verify"), engines, "unused: the throwaway instance's")
     .description("Restore a backup into a throwaway instance, check it, and record Verified or VerificationFailed")
     .requiredOption("--namespace <namespace>", "namespace of the cluster and the DatabaseBackup")
     .requiredOption("--cluster <name>", "the cluster the backup belongs to")
     .requiredOption("--backup <name>", "the DatabaseBackup to verify")
     .option("--work-dir <path>", "where the throwaway instance keeps its data (the Job's emptyDir)")
     .option("--no-report", "do not write the result into the DatabaseBackup status")
-    .action(async (options: VerifyOptions) => (await import("./restore-commands.js")).runVerifyJob(options));
+    .action(async (options: VerifyOptions) => (await import("./restore-commands.js")).runVerifyJob(options, await engineOf(engines, options)));
 }
 
-/** `steward agent backup | restore | archive-binlogs | verify` (cli/agent.ts lists them). */
-export function backupAgentCommands(): Command[] {
-  return [backupCommand(), restoreCommand(), archiveCommand(), verifyCommand()];
+/** `steward agent backup | restore | archive-binlogs | verify` (cli/agent.ts lists them), for the engines of the registry. */
+export function backupAgentCommands(engines: BackupEngines): Command[] {
+  return [backupCommand(engines), restoreCommand(engines), archiveCommand(engines), verifyCommand(engines)];
 }

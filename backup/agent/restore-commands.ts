@@ -9,8 +9,8 @@ import { backupPrefix, clusterPrefix, parseManifest, s3Url, type BackupManifest,
 import { StepError, describeFailure, readBackupManifest, runRestore, step, verifyStoredObject, type StorageContext } from "../pipeline.js";
 import { baseBackupFor, planPointInTimeRestore, type RestorableBackup } from "../planning/restore-plan.js";
 import { getText, listObjects } from "../s3/objects.js";
-import type { RestoreOptions, VerifyOptions } from "./commands.js";
-import { endpointFromOptions, loadEngineBackup, storageFromEnvironment } from "./environment.js";
+import type { RestoreOptions, VerifyOptions } from "./options.js";
+import { endpointFromOptions, storageFromEnvironment } from "./environment.js";
 import { StatusReporter, writeTerminationMessage } from "./reporter.js";
 
 /** Every backup of a cluster that has a manifest (a Completed backup), read from S3. */
@@ -97,13 +97,12 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
 }
 
 /** `steward agent restore`: the restore Job (and the check and checksum Jobs of a restore into a new cluster). */
-export async function runRestoreJob(options: RestoreOptions): Promise<void> {
+export async function runRestoreJob(options: RestoreOptions, engine: EngineBackup): Promise<void> {
   const log = rootLogger.child({ agent: "restore", namespace: options.namespace, restore: options.restore });
   const reporter = StatusReporter.forRestore(options.report ? options.namespace : undefined, options.restore, log);
   const controller = new AbortController();
   process.once("SIGTERM", () => controller.abort(new Error("the restore Job was stopped (SIGTERM)")));
   const storage = storageFromEnvironment();
-  const engine = await loadEngineBackup(options.engine, options.flavor);
   if (options.checksumsOnly) {
     const tables = await engine.checksums({ endpoint: endpointFromOptions(options), signal: controller.signal });
     await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
@@ -150,11 +149,10 @@ export async function runRestoreJob(options: RestoreOptions): Promise<void> {
 }
 
 /** `steward agent verify`: restore one backup into a throwaway instance and record the result. */
-export async function runVerifyJob(options: VerifyOptions): Promise<void> {
+export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup): Promise<void> {
   const log = rootLogger.child({ agent: "verify", namespace: options.namespace, backup: options.backup });
   const reporter = StatusReporter.forBackup(options.report ? options.namespace : undefined, options.backup, log);
   const storage = storageFromEnvironment();
-  const engine = await loadEngineBackup(options.engine, options.flavor);
   const controller = new AbortController();
   const started = Date.now();
   let verification: NonNullable<DatabaseBackupStatus["verification"]>;

@@ -6,7 +6,8 @@ import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResul
 import { backupManifestKey, backupPrefix, completedStatusOf, s3Url } from "../manifest.js";
 import { readBackupManifest } from "../pipeline.js";
 import { deletePrefix } from "../s3/objects.js";
-import { agentImage } from "../../operators/common/agent-image.js";
+import { agentImage } from "../agent/image.js";
+import type { BackupEngines } from "../engine-backup.js";
 import { jobTargetFor } from "./engine-targets.js";
 import { SCRATCH, backupJobLabels, buildAgentJob, buildAgentRbac, jobName } from "./jobs.js";
 import { jobOutcome, type JobObject } from "./job-status.js";
@@ -19,6 +20,8 @@ export interface BackupControllerOptions {
   client: KubeClient;
   events: EventRecorder;
   namespace?: string;
+  /** Each engine's backup facet, from the registry. */
+  engines: BackupEngines;
 }
 
 /**
@@ -98,7 +101,7 @@ export async function reconcileBackup(options: BackupControllerOptions, request:
       return;
     }
     for (const object of buildAgentRbac(request.namespace)) await client.apply(object);
-    await createJob(client, buildBackupJob(backup, raw, cluster, storage, name));
+    await createJob(client, buildBackupJob(options.engines, backup, raw, cluster, storage, name));
     await events.normal(raw, "BackupStarted", `Started backup ${backup.metadata.name} of cluster ${cluster.metadata.name} to ${storageName} (Job ${name})`);
     const spec = effectiveSpec(cluster);
     await patchStatus(client, RESOURCES.DatabaseBackup, raw, {
@@ -150,8 +153,8 @@ export async function reconcileBackup(options: BackupControllerOptions, request:
   return;
 }
 
-function buildBackupJob(backup: DatabaseBackup, owner: KubeObject, cluster: DatabaseCluster, storage: Parameters<typeof buildAgentJob>[0]["storage"], name: string): KubeObject {
-  const target = jobTargetFor(cluster);
+function buildBackupJob(engines: BackupEngines, backup: DatabaseBackup, owner: KubeObject, cluster: DatabaseCluster, storage: Parameters<typeof buildAgentJob>[0]["storage"], name: string): KubeObject {
+  const target = jobTargetFor(engines, cluster);
   const spec = effectiveSpec(cluster);
   const compression = backup.spec.compression ?? spec.backup?.compression ?? "zstd";
   return buildAgentJob({
@@ -162,6 +165,7 @@ function buildBackupJob(backup: DatabaseBackup, owner: KubeObject, cluster: Data
     image: agentImage(),
     args: ["backup", "--namespace", backup.metadata.namespace!, "--cluster", cluster.metadata.name, "--backup", backup.metadata.name, "--method", backup.spec.method ?? "logical", "--compression", compression, ...target.args],
     env: target.env,
+    agentCommand: target.agentCommand,
     storage,
     workDir: SCRATCH,
   });

@@ -2,7 +2,7 @@ import { LABELS, databaseBackup, databaseCluster, type DatabaseCluster } from ".
 import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { NextLoop } from "../../shared/runtime/controller.js";
-import { BOOTSTRAP_ENV, bootstrapSecretName } from "../../operators/common/backup-secrets.js";
+import { BOOTSTRAP_ENV, bootstrapSecretName } from "../cluster-secrets.js";
 import { agentStorageSecretData, getBackupStorage, openStorage } from "./storage-access.js";
 
 /**

@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { BackupStorage } from "../../shared/api/index.js";
 import { buildAgentJob, buildAgentRbac, jobName } from "./jobs.js";
 import { jobOutcome } from "./job-status.js";
-import { buildBinlogArchiverContainer } from "../../operators/mysql/backup/job-target.js";
-import { AGENT_PROCESS_ENV } from "../../operators/common/agent-image.js";
+import { AGENT_PROCESS_ENV } from "../agent/image.js";
 
 const storage = {
   apiVersion: "steward.dev/v1alpha1",
@@ -69,19 +68,5 @@ describe("agent RBAC", () => {
     expect(role.rules.flatMap((rule) => rule.resources)).toEqual(["databasebackups", "databaserestores", "databasebackups/status", "databaserestores/status"]);
     expect(role.rules.flatMap((rule) => rule.verbs)).not.toContain("update");
     expect(JSON.stringify(role)).not.toContain("secrets");
-  });
-});
-
-describe("the PITR archiver sidecar", () => {
-  it("reads binlogs from the data volume, the server through its socket, the storage from the cluster's Secret", () => {
-    const cluster = { apiVersion: "steward.dev/v1alpha1" as const, kind: "DatabaseCluster" as const, metadata: { name: "orders", namespace: "shop" }, spec: { engine: "mysql" } } as never;
-    const container = buildBinlogArchiverContainer(cluster, { flavor: "mariadb", backup: { storage: "s3", compression: "zstd", verify: false, pointInTime: { enabled: true } } }, "img");
-    expect(container.command).toEqual(["steward", "agent", "archive-binlogs"]);
-    expect(container.args).toEqual(expect.arrayContaining(["--socket", "/run/mysqld/mysqld.sock", "--data-dir", "/var/lib/mysql/data", "--max-segment-age", "10s", "--cluster", "orders"]));
-    expect(container.envFrom).toEqual([{ secretRef: { name: "orders-backup-storage" } }]);
-    expect(container.volumeMounts).toEqual([
-      { name: "data", mountPath: "/var/lib/mysql", readOnly: true },
-      { name: "run", mountPath: "/run/mysqld" },
-    ]);
   });
 });

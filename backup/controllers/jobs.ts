@@ -4,7 +4,7 @@ import { LABELS, type BackupStorage, type DatabaseBackup, type DatabaseCluster, 
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { storageEnvironment } from "./storage-access.js";
-import { AGENT_PROCESS_ENV } from "../../operators/common/agent-image.js";
+import { AGENT_PROCESS_ENV } from "../agent/image.js";
 
 export const AGENT_SERVICE_ACCOUNT = "steward-agent";
 
@@ -55,6 +55,8 @@ export interface AgentJobInput {
   storage: BackupStorage;
   /** Volumes the agent writes to (the host filesystem is shared on the local cluster). */
   workDir?: string;
+  /** The agent's command (default `steward agent`): the engine's job target says. */
+  agentCommand?: string[];
 }
 
 /**
@@ -80,7 +82,7 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
             {
               name: "agent",
               image: input.image,
-              command: ["steward", "agent", ...input.args],
+              command: [...(input.agentCommand ?? ["steward", "agent"]), ...input.args],
               env: [...storageEnvironment(input.storage), ...input.env, { name: "TMPDIR", value: SCRATCH }, ...AGENT_PROCESS_ENV],
               resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "512Mi" } },
               volumeMounts: [{ name: "scratch", mountPath: SCRATCH }],

@@ -4,11 +4,12 @@ import { ownerReference } from "../../shared/k8s/owner.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
-import { backupStorageSecretName } from "../../operators/common/backup-secrets.js";
+import { backupStorageSecretName } from "../cluster-secrets.js";
 import { listArchiverStates } from "../log-archive.js";
 import { planRetention } from "../planning/retention.js";
 import { planSchedule, scheduledBackupName } from "../planning/schedule.js";
-import { agentImage } from "../../operators/common/agent-image.js";
+import { agentImage } from "../agent/image.js";
+import type { BackupEngines } from "../engine-backup.js";
 import { jobTargetFor } from "./engine-targets.js";
 import { buildAgentJob, buildAgentRbac, jobName, SCRATCH } from "./jobs.js";
 import { jobOutcome, type JobObject } from "./job-status.js";
@@ -27,6 +28,8 @@ export interface PolicyControllerOptions {
   client: KubeClient;
   events: EventRecorder;
   namespace?: string;
+  /** Each engine's backup facet, from the registry. */
+  engines: BackupEngines;
   now?: () => Date;
 }
 
@@ -221,7 +224,7 @@ async function reconcileVerification(options: PolicyControllerOptions, cluster: 
     // The backup's own storage (a backup may have been written elsewhere than the cluster's default).
     const backupStorage = backup.status?.storage && backup.status.storage !== storage.metadata.name ? await getBackupStorage(client, namespace, backup.status.storage) : storage;
     for (const object of buildAgentRbac(namespace)) await client.apply(object);
-    const target = jobTargetFor(cluster);
+    const target = jobTargetFor(options.engines, cluster);
     const flavorArgs = target.args.filter((_, index, args) => args[index - 1] === "--flavor" || args[index] === "--flavor" || args[index] === "--engine" || args[index - 1] === "--engine");
     try {
       await client.create(
@@ -233,6 +236,7 @@ async function reconcileVerification(options: PolicyControllerOptions, cluster: 
           image: agentImage(),
           args: ["verify", "--namespace", namespace, "--cluster", cluster.metadata.name, "--backup", backup.metadata.name, "--work-dir", SCRATCH, ...flavorArgs],
           env: [],
+          agentCommand: target.agentCommand,
           storage: backupStorage,
         }),
       );

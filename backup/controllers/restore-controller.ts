@@ -3,7 +3,8 @@ import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "..
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
-import { agentImage } from "../../operators/common/agent-image.js";
+import { agentImage } from "../agent/image.js";
+import type { BackupEngines } from "../engine-backup.js";
 import { jobTargetFor, primaryHostFor } from "./engine-targets.js";
 import { buildAgentJob, buildAgentRbac, jobName, restoreJobLabels } from "./jobs.js";
 import { jobOutcome, type JobObject } from "./job-status.js";
@@ -14,6 +15,8 @@ export interface RestoreControllerOptions {
   client: KubeClient;
   events: EventRecorder;
   namespace?: string;
+  /** Each engine's backup facet, from the registry. */
+  engines: BackupEngines;
 }
 
 /**
@@ -179,7 +182,7 @@ async function startRestoreJob(options: RestoreControllerOptions, owner: KubeObj
   const namespace = restore.metadata.namespace!;
   const storage = await getBackupStorage(client, namespace, source.storage);
   for (const object of buildAgentRbac(namespace)) await client.apply(object);
-  const engineTarget = jobTargetFor(target, extraArgs.includes("--replace-existing") ? primaryHostFor(target) : undefined);
+  const engineTarget = jobTargetFor(options.engines, target, extraArgs.includes("--replace-existing") ? primaryHostFor(options.engines, target) : undefined);
   try {
     await client.create(
       buildAgentJob({
@@ -190,6 +193,7 @@ async function startRestoreJob(options: RestoreControllerOptions, owner: KubeObj
         image: agentImage(),
         args: ["restore", "--namespace", namespace, "--source-cluster", source.cluster, "--restore", restore.metadata.name, ...source.args, ...engineTarget.args, ...extraArgs],
         env: engineTarget.env,
+        agentCommand: engineTarget.agentCommand,
         storage,
       }),
     );

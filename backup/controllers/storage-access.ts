@@ -2,7 +2,7 @@ import type { V1EnvVar } from "@kubernetes/client-node";
 import { backupStorage, type BackupStorage } from "../../shared/api/index.js";
 import { RESOURCES, type KubeClient } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
-import { ENV } from "../agent/environment.js";
+import { ENV } from "../agent/variables.js";
 import { parseEncryptionKey } from "../format/encryption.js";
 import { createS3Client, type StorageLocation, type StorageTarget } from "../s3/client.js";
 import type { StorageContext } from "../pipeline.js";

@@ -3,7 +3,7 @@
  * image and Lease holder they resolve from them, and how the operator reaches one instance.
  */
 import type { EffectiveSpec } from "../../shared/api/index.js";
-import { agentImage } from "./agent-image.js";
+import { agentImage } from "../../backup/agent/image.js";
 import { clusterNames } from "./names.js";
 import { defaultLeaseHolder } from "./promotion-lease.js";
 

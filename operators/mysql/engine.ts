@@ -6,19 +6,20 @@
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
-import { claimTemplateSize, readClusterState, type ClusterState } from "../common/cluster-state.js";
+import { claimTemplateSize, readClusterState } from "../common/cluster-state.js";
 import { ordinalOf } from "../common/names.js";
 import { instancesToObserve, podFacts } from "../common/observed-pods.js";
 import { PrimaryEngine, type PrimaryEngineOptions } from "../common/primary-engine.js";
 import { statefulSetReplicas } from "../common/scale-in.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
-import { mysqlBackupHooks } from "./backup-hooks.js";
+import { buildBinlogArchiverContainer } from "./backup/job-target.js";
 import type { Endpoint } from "./client.js";
 import { healCluster } from "./heal.js";
+import type { MysqlObservation, MysqlPrepared } from "./heal-context.js";
 import { MYSQL_PORT, USERS, mysqlNames, podSelector } from "./names.js";
 import { instanceStatus, instanceView, markMysqlErrant, readInstance, replicatingCondition, type InstanceObservation } from "./observe.js";
 import { buildConfigMap } from "./resources/config-map.js";
-import { credentialsFrom, credentialsSecretOptions, type MysqlCredentials } from "./resources/credentials-secret.js";
+import { credentialsFrom, credentialsSecretOptions } from "./resources/credentials-secret.js";
 import { buildHeadlessService } from "./resources/headless-service.js";
 import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
 import { buildPrimaryService, buildReplicasService } from "./resources/role-services.js";
@@ -27,13 +28,7 @@ import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js
 /** agentImage runs the init step and the sidecar; the engine image defaults to mariadb:<version> / mysql:<version>. */
 export type MysqlEngineOptions = PrimaryEngineOptions;
 
-export interface MysqlPrepared extends ClusterState {
-  credentials: MysqlCredentials;
-}
-
-export interface MysqlObservation extends Observation {
-  details: InstanceObservation[];
-}
+export type { MysqlObservation, MysqlPrepared };
 
 export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> {
   readonly name = "mysql" as const;
@@ -77,7 +72,8 @@ export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> 
         agentImage: this.agentImage,
         engineImage: this.options.engineImage?.(context.spec) ?? defaultEngineImage(context.spec),
         existingClaimSize,
-        extraContainers: mysqlBackupHooks.sidecars?.(context.cluster, context.spec, this.agentImage),
+        // Point-in-time recovery: the binlog archiver beside mariadbd.
+        extraContainers: context.spec.backup?.pointInTime?.enabled ? [buildBinlogArchiverContainer(context.cluster, context.spec, this.agentImage)] : [],
       }),
     ];
     return objects.filter((object): object is KubeObject => object !== undefined);

@@ -4,13 +4,31 @@
  * re-seed. Shared by heal.ts, promotion.ts and maintenance.ts.
  */
 import { ClusterHealContext } from "../common/heal-context.js";
-import type { EngineContext } from "../engine.js";
-import { InstanceSession } from "./client.js";
+import type { ClusterState } from "../common/cluster-state.js";
+import type { EngineContext, Observation } from "../engine.js";
+import { InstanceSession, type Endpoint } from "./client.js";
 import { semiSyncTimeoutMs, semiSyncWanted } from "./config.js";
-import type { MysqlEngine, MysqlObservation, MysqlPrepared } from "./engine.js";
+import type { MysqlCredentials } from "./resources/credentials-secret.js";
 import { AGENT_PORT, mysqlNames, type MysqlNames } from "./names.js";
 import type { InstanceObservation } from "./observe.js";
 import type { InstanceView } from "./planner.js";
+
+export interface MysqlPrepared extends ClusterState {
+  credentials: MysqlCredentials;
+}
+
+export interface MysqlObservation extends Observation {
+  details: InstanceObservation[];
+}
+
+/** What a heal pass uses of the engine that runs it (engine.ts): its identity, addresses, and what it remembers between passes. */
+export interface MysqlHealHost {
+  readonly identity: string;
+  /** Clusters whose application account was seen on their current primary (uid/primary). */
+  readonly accountsEnsured: Set<string>;
+  podAddress(namespace: string, cluster: string, pod: string): string;
+  endpoint(context: EngineContext, prepared: MysqlPrepared, pod: string): Endpoint;
+}
 
 /** How soon a pass that found the promotion Lease taken comes back. */
 const LEASE_RETRY_MS = 1000;
@@ -21,7 +39,7 @@ export class HealContext extends ClusterHealContext<MysqlNames> {
   readonly problems: string[] = [];
 
   constructor(
-    readonly engine: MysqlEngine,
+    readonly engine: MysqlHealHost,
     context: EngineContext,
     readonly prepared: MysqlPrepared,
     readonly observation: MysqlObservation,

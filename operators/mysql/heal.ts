@@ -12,9 +12,8 @@ import { describeError } from "../common/errors.js";
 import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
 import { ROLE_PRIMARY, ROLE_REPLICA } from "../common/names.js";
 import type { EngineContext, HealOutcome } from "../engine.js";
-import type { MysqlEngine, MysqlObservation, MysqlPrepared } from "./engine.js";
 import { isEmptyGtid } from "./gtid.js";
-import { HealContext } from "./heal-context.js";
+import { HealContext, type MysqlHealHost, type MysqlObservation, type MysqlPrepared } from "./heal-context.js";
 import { runMaintenance } from "./maintenance.js";
 import { MYSQL_PORT } from "./names.js";
 import { instanceView, replicationWords } from "./observe.js";
@@ -27,7 +26,7 @@ const FAST_REQUEUE_MS = 500;
 const DEGRADED_REQUEUE_MS = 1000;
 const HEALTHY_REQUEUE_MS = 2000;
 
-export async function healCluster(engine: MysqlEngine, context: EngineContext, prepared: MysqlPrepared, observation: MysqlObservation): Promise<HealOutcome> {
+export async function healCluster(engine: MysqlHealHost, context: EngineContext, prepared: MysqlPrepared, observation: MysqlObservation): Promise<HealOutcome> {
   const heal = new HealContext(engine, context, prepared, observation);
   await healPrimary(heal);
   const primary = heal.status.currentPrimary ?? heal.cluster.status?.currentPrimary;

@@ -7,7 +7,7 @@
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
-import { agentImage } from "../common/agent-image.js";
+import { agentImage } from "../../backup/agent/image.js";
 import { claimTemplateSize, type StatefulSetObject } from "../common/cluster-state.js";
 import { claimsToGrow } from "../common/volume-growth.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
@@ -17,7 +17,7 @@ import { configProblems } from "./config.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, PORTS, rabbitmqNames, type RabbitmqNames } from "./names.js";
 import { managementClientFor, observeCluster, podDnsAddress, type ObserveOptions, type PodAddress, type RabbitmqObservation } from "./observe.js";
 import type { Action } from "./planner.js";
-import { rabbitmqBackupHooks } from "./backup-hooks.js";
+import { buildBootstrapContainer } from "./backup/bootstrap-restore.js";
 import { buildConfigMap } from "./resources/config-map.js";
 import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
 import { cookieSecretOptions, credentialRepairs, credentialsFrom, credentialsSecretOptions, type RabbitmqCredentials } from "./resources/secrets.js";
@@ -33,6 +33,8 @@ export interface RabbitmqEngineOptions {
   engineImage?: (spec: EffectiveSpec) => string;
   /** The agent sidecar's command (see resources/statefulset.ts). */
   agentCommand?: string[];
+  /** The restore init step's command in a cluster created from a backup; default `steward agent rabbitmq-bootstrap`. */
+  bootstrapCommand?: string[];
   /** How the operator reaches a pod; default its StatefulSet DNS name. */
   address?: PodAddress;
   /** Timeout of each management API call. */
@@ -105,7 +107,7 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
         agentCommand: this.options.agentCommand,
         replicas,
         existingClaimSize: prepared.existingClaimSize,
-        extraInitContainers: spec.bootstrap ? rabbitmqBackupHooks.restoreInitContainers?.(cluster, spec, this.agentImage) : undefined,
+        extraInitContainers: spec.bootstrap ? [buildBootstrapContainer(cluster, this.agentImage, this.options.bootstrapCommand)] : undefined,
       }),
     ];
     return objects.filter((object): object is KubeObject => object !== undefined);

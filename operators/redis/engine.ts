@@ -6,16 +6,16 @@
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { ensureSecret } from "../../shared/secrets.js";
-import { claimTemplateSize, readClusterState, type ClusterState } from "../common/cluster-state.js";
+import { claimTemplateSize, readClusterState } from "../common/cluster-state.js";
 import { PrimaryEngine, type PrimaryEngineOptions } from "../common/primary-engine.js";
 import { statefulSetReplicas } from "../common/scale-in.js";
 import type { ConnectionInfo, Engine, EngineContext, HealOutcome, Observation } from "../engine.js";
 import type { RedisEndpoint } from "./client.js";
-import { buildUsersConf, checkConfig, type RedisPasswords } from "./config.js";
+import { buildUsersConf, checkConfig } from "./config.js";
 import { healCluster } from "./heal.js";
+import type { RedisPrepared } from "./heal-context.js";
 import { REDIS_PORT, RESERVED_USERNAMES, USERS, podSelector, redisNames } from "./names.js";
-import { observeCluster, type InstanceReading } from "./observe.js";
-import type { RedisInstanceView } from "./planner.js";
+import { observeCluster, type RedisObservation } from "./observe.js";
 import { buildAuthSecret } from "./resources/auth-secret.js";
 import { buildConfigMap } from "./resources/config-map.js";
 import { credentialsSecretOptions, passwordsFrom } from "./resources/credentials-secret.js";
@@ -27,23 +27,10 @@ import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js
 /** agentImage runs the restore init step; the engine image defaults to redis:<version>. */
 export type RedisEngineOptions = PrimaryEngineOptions;
 
-export interface RedisPrepared extends ClusterState {
-  passwords: RedisPasswords;
-}
-
-export interface RedisObservation extends Observation {
-  views: RedisInstanceView[];
-  readings: InstanceReading[];
-  /** status.currentPrimary, when it names an instance. */
-  primaryName?: string;
-  primaryHealthy: boolean;
-  primaryProblem?: string;
-  /** The replication history the primary is (or was last seen) on. */
-  lineage?: string;
-}
-
 /** Redis 6.2 brought FAILOVER and ACL channel rules, which Steward relies on. */
 const SUPPORTED_VERSION = /^(6\.2|7\.[0-9]+)(\.[0-9]+)?$/;
+
+export type { RedisObservation, RedisPrepared };
 
 export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> {
   readonly name = "redis" as const;

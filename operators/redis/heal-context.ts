@@ -6,12 +6,25 @@
 import { describeError } from "../common/errors.js";
 import { ClusterHealContext } from "../common/heal-context.js";
 import { ROLE_PRIMARY } from "../common/names.js";
+import type { ClusterState } from "../common/cluster-state.js";
 import type { EngineContext } from "../engine.js";
-import { RedisSession } from "./client.js";
-import type { RedisEngine, RedisObservation, RedisPrepared } from "./engine.js";
+import { RedisSession, type RedisEndpoint } from "./client.js";
+import type { RedisObservation } from "./observe.js";
+import type { RedisPasswords } from "./config.js";
 import { redisNames, type RedisNames } from "./names.js";
 import type { InstanceReading } from "./observe.js";
 import type { RedisInstanceView } from "./planner.js";
+
+export interface RedisPrepared extends ClusterState {
+  passwords: RedisPasswords;
+}
+
+/** What a heal pass uses of the engine that runs it (engine.ts): its identity and addresses. */
+export interface RedisHealHost {
+  readonly identity: string;
+  podAddress(namespace: string, cluster: string, pod: string): string;
+  endpoint(context: EngineContext, prepared: RedisPrepared, pod: string): RedisEndpoint;
+}
 
 /** How soon a pass that found the promotion Lease taken comes back. */
 const LEASE_RETRY_MS = 500;
@@ -21,7 +34,7 @@ export class RedisHealContext extends ClusterHealContext<RedisNames> {
   private readonly readingsByName: Map<string, InstanceReading>;
 
   constructor(
-    readonly engine: RedisEngine,
+    readonly engine: RedisHealHost,
     context: EngineContext,
     readonly prepared: RedisPrepared,
     readonly observation: RedisObservation,

@@ -14,7 +14,8 @@ import { describeError } from "../common/errors.js";
 import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
 import { ROLE_PRIMARY } from "../common/names.js";
 import type { EngineContext, HealOutcome } from "../engine.js";
-import type { RedisEngine, RedisObservation, RedisPrepared } from "./engine.js";
+import type { RedisHealHost, RedisPrepared } from "./heal-context.js";
+import type { RedisObservation } from "./observe.js";
 import { RedisHealContext } from "./heal-context.js";
 import { runMaintenance } from "./maintenance.js";
 import { chooseFailoverCandidate, desiredRoleLabel, failoverDelayRemainingMs, planReplica } from "./planner.js";
@@ -26,7 +27,7 @@ const BUSY_REQUEUE_MS = 500;
 const DEGRADED_REQUEUE_MS = 1000;
 const HEALTHY_REQUEUE_MS = 2000;
 
-export async function healCluster(engine: RedisEngine, context: EngineContext, prepared: RedisPrepared, observation: RedisObservation): Promise<HealOutcome> {
+export async function healCluster(engine: RedisHealHost, context: EngineContext, prepared: RedisPrepared, observation: RedisObservation): Promise<HealOutcome> {
   const heal = new RedisHealContext(engine, context, prepared, observation);
   const watching = await healPrimary(heal);
   const primary = heal.status.currentPrimary ?? heal.cluster.status?.currentPrimary;

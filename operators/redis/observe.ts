@@ -13,12 +13,22 @@ import type { KubeObject } from "../../shared/k8s/client.js";
 import { describeError } from "../common/errors.js";
 import { ordinalOf } from "../common/names.js";
 import { instancesToObserve, podFacts, type PodFacts } from "../common/observed-pods.js";
-import type { ConditionInput, EngineContext } from "../engine.js";
+import type { ConditionInput, EngineContext, Observation } from "../engine.js";
 import { RedisSession, type RedisEndpoint } from "./client.js";
-import type { RedisObservation } from "./engine.js";
 import { formatPosition, parsePosition, type RedisFacts } from "./info.js";
 import { redisNames } from "./names.js";
 import { chooseFailoverCandidate, inLineage, isStreamingFrom, primaryHealth, type FailoverPlan, type RedisInstanceView } from "./planner.js";
+
+export interface RedisObservation extends Observation {
+  views: RedisInstanceView[];
+  readings: InstanceReading[];
+  /** status.currentPrimary, when it names an instance. */
+  primaryName?: string;
+  primaryHealthy: boolean;
+  primaryProblem?: string;
+  /** The replication history the primary is (or was last seen) on. */
+  lineage?: string;
+}
 
 export const STREAMING = "Streaming";
 

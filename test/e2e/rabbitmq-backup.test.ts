@@ -16,7 +16,6 @@ import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.
 import { readSecret } from "../../shared/secrets.js";
 import { createOperator } from "../../operators/operator.js";
 import { RabbitmqEngine } from "../../operators/rabbitmq/engine.js";
-import { registerRabbitmqBackup } from "../../operators/rabbitmq/backup/hooks.js";
 import { RabbitmqBackup } from "../../operators/rabbitmq/backup/rabbitmq-backup.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabbitmq/names.js";
 import type { Manager } from "../../shared/runtime/manager.js";
@@ -80,9 +79,7 @@ beforeAll(async () => {
     metadata: { name: "store", namespace },
     spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: "rabbitmq/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
   });
-  operator = createOperator({ client, namespace, leaderElection: false, leaseNamespace: namespace, leaseName: "steward", engines: { rabbitmq: new RabbitmqEngine({ agentImage: "steward:local", agentCommand: AGENT }) } });
-  // After createOperator (its backup controllers register the default): cli/agent.ts does not list rabbitmq-bootstrap yet.
-  registerRabbitmqBackup({ bootstrapCommand: [...AGENT, "bootstrap"] });
+  operator = createOperator({ client, namespace, leaderElection: false, leaseNamespace: namespace, leaseName: "steward", engines: { rabbitmq: new RabbitmqEngine({ agentImage: "steward:local", agentCommand: AGENT, bootstrapCommand: [...AGENT, "bootstrap"] }) } });
   await operator.start();
   await client.create({
     apiVersion: "steward.dev/v1alpha1",

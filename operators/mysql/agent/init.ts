@@ -18,7 +18,6 @@ import { ordinalOf } from "../../common/names.js";
 import { AGENT_PORT, MYSQL_PATHS, STATE_FILES } from "../names.js";
 import { initializeSql, seedSql } from "../users.js";
 import { fetchSeed } from "./seed-stream.js";
-import { mysqlBackupHooks } from "../backup-hooks.js";
 
 export interface InitEnvironment {
   podName: string;
@@ -95,11 +94,11 @@ export async function runMysqlInit(env: InitEnvironment): Promise<InitOutcome> {
   }
   if (!env.bootstrapped && ordinal === 0 && !reseed) {
     if (env.bootstrapSource) {
-      const restore = mysqlBackupHooks.restoreIntoDataDir;
-      if (!restore) throw new Error("spec.bootstrap is set but this build has no MySQL restore hook (backup/ registers it)");
       log(`restoring the first instance from ${env.bootstrapSource}`);
       emptyDirectory(dataDir);
-      const { gtid } = await restore({ source: env.bootstrapSource, dataDir, stateDir, flavor: env.flavor, log });
+      // Loaded only here: the restore brings the S3 client and the backup pipeline.
+      const { restoreMariaDbIntoDataDir } = await import("../backup/bootstrap-restore.js");
+      const { gtid } = await restoreMariaDbIntoDataDir({ source: env.bootstrapSource, dataDir, stateDir, flavor: env.flavor, log });
       writeInitialize();
       if (gtid) writeFileSync(state(STATE_FILES.seedSql), seedSql(gtid), { mode: 0o600 });
       return "restored";

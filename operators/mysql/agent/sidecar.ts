@@ -6,7 +6,7 @@
  * - POST /v1/mysql/reseed (bearer token): mark this instance to be copied again from the
  *   primary at its next start (the operator then deletes the pod). Its data is wiped then,
  *   never merged.
- * Subcommands for backups and binlog archiving are added beside it (see backup-hooks.ts).
+ * Backups and binlog archiving are the agent's own subcommands (backup/agent), listed beside it.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";

@@ -5,7 +5,7 @@ import type { RowDataPacket } from "mysql2/promise";
 import type { EngineEndpoint, LocalLogSegment, LogSource } from "../../../backup/engine-backup.js";
 import type { Logger } from "../../../shared/log.js";
 import { BinlogScanner } from "./binlog-scanner.js";
-import { connectTo } from "./mysql-backup.js";
+import { connectTo } from "./connection.js";
 
 /**
  * The MariaDB side of binlog archiving, run by the PITR sidecar next to mariadbd (sharing its

@@ -4,10 +4,20 @@ import { pino } from "pino";
 import { rootLogger } from "../../../shared/log.js";
 import { executeRestore } from "../../../backup/agent/restore-commands.js";
 import { storageFromEnvironment } from "../../../backup/agent/environment.js";
-import { BOOTSTRAP_ENV } from "../../common/backup-secrets.js";
-import type { RestoreIntoDataDirOptions } from "../backup-hooks.js";
+import { BOOTSTRAP_ENV } from "../../../backup/cluster-secrets.js";
+import type { MysqlFlavor } from "../../../shared/api/index.js";
 import { MysqlBackup } from "./mysql-backup.js";
 import { startPrivateMariaDb } from "./throwaway.js";
+
+/** spec.bootstrap of a new cluster: what the first instance's init step restores, and where. */
+export interface RestoreIntoDataDirOptions {
+  /** spec.bootstrap.source as JSON. */
+  source: string;
+  dataDir: string;
+  stateDir: string;
+  flavor: MysqlFlavor;
+  log: (line: string) => void;
+}
 
 /**
  * spec.bootstrap for MariaDB: the first instance of the new cluster is restored in its init

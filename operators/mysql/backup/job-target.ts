@@ -1,8 +1,9 @@
 import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
-import { backupStorageSecretName } from "../../common/backup-secrets.js";
-import { AGENT_PROCESS_ENV } from "../../common/agent-image.js";
-import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
+import { backupStorageSecretName } from "../../../backup/cluster-secrets.js";
+import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
+import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
 /**
@@ -10,12 +11,19 @@ import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../
  * dump's GTID position is then on the same history the archiver uploads), as root, with the
  * password from the cluster's credentials Secret by reference.
  */
-export function mysqlJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "flavor">, host?: string): EngineJobTarget {
+export function mysqlJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = mysqlNames(cluster);
   return {
-    args: ["--engine", "mysql", "--flavor", spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
+    // spec.flavor defaults to mysql (shared/api effectiveSpec).
+    args: ["--engine", "mysql", "--flavor", cluster.spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
     env: jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
   };
+}
+
+/** The primary's own address, for an in-place restore (the primary Service is fenced meanwhile). */
+export function mysqlPrimaryHost(cluster: DatabaseCluster): string | undefined {
+  const primary = cluster.status?.currentPrimary;
+  return primary ? mysqlNames(cluster).podHost(primary) : undefined;
 }
 
 /**

@@ -1,38 +1,17 @@
 import { Transform, type Readable } from "node:stream";
 import { pipeline as pipelineCallback } from "node:stream";
-import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
+import type { Connection, RowDataPacket } from "mysql2/promise";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
 import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdentity, LoadOptions, TableChecksum, ThrowawayInstance, VerifyOptions } from "../../../backup/engine-backup.js";
 import type { Logger } from "../../../shared/log.js";
 import { startThrowawayMariaDb } from "./throwaway.js";
 import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
+import { withConnection } from "./connection.js";
 import { createBinlogSource } from "./binlog-source.js";
 import { replayBinlogs } from "./binlog-replay.js";
 import { loadDumpInParallel } from "./parallel-load.js";
 import { SYSTEM_SCHEMAS, buildDumpCommand, describePosition, parseDumpPosition, parseServerVersion, toolEnvironment } from "./dump-command.js";
-
-export async function connectTo(endpoint: EngineEndpoint, database?: string): Promise<Connection> {
-  return createConnection({
-    host: endpoint.socket ? undefined : endpoint.host,
-    port: endpoint.socket ? undefined : endpoint.port,
-    socketPath: endpoint.socket,
-    user: endpoint.username,
-    password: endpoint.password,
-    database,
-    connectTimeout: 10_000,
-    multipleStatements: false,
-  });
-}
-
-export async function withConnection<T>(endpoint: EngineEndpoint, use: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await connectTo(endpoint);
-  try {
-    return await use(connection);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
-}
 
 async function userDatabases(connection: Connection): Promise<string[]> {
   const [rows] = await connection.query<RowDataPacket[]>("SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME");

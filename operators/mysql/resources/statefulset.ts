@@ -1,7 +1,7 @@
 import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { AGENT_TOKEN_ENV } from "../../common/agent-sidecar.js";
-import { bootstrapSecretName } from "../../common/backup-secrets.js";
+import { bootstrapSecretName } from "../../../backup/cluster-secrets.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { agentSidecar, fieldEnv, secretEnv, serverProbes } from "../../common/resources/containers.js";
 import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";

@@ -12,7 +12,7 @@ import type { DatabaseCluster } from "../../../shared/api/index.js";
 import type { Logger } from "../../../shared/log.js";
 import { storageFromEnvironment } from "../../../backup/agent/environment.js";
 import { readBackupManifest, runRestore } from "../../../backup/pipeline.js";
-import { BOOTSTRAP_ENV, bootstrapSecretName } from "../../common/backup-secrets.js";
+import { BOOTSTRAP_ENV, bootstrapSecretName } from "../../../backup/cluster-secrets.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, RABBITMQ_PATHS, rabbitmqNames } from "../names.js";
 import { RabbitmqBackup } from "./rabbitmq-backup.js";
 

@@ -5,7 +5,8 @@
  * reference.
  */
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
+import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, PORTS, rabbitmqNames } from "../names.js";
 
 export function rabbitmqJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {

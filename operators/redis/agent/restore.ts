@@ -14,7 +14,7 @@ import { storageFromEnvironment } from "../../../backup/agent/environment.js";
 import { readBackupManifest, runRestore } from "../../../backup/pipeline.js";
 import { s3Url } from "../../../backup/manifest.js";
 import { rootLogger } from "../../../shared/log.js";
-import { BOOTSTRAP_ENV } from "../../common/backup-secrets.js";
+import { BOOTSTRAP_ENV } from "../../../backup/cluster-secrets.js";
 import { ordinalOf } from "../../common/names.js";
 import { holdsData } from "../backup/data-dir.js";
 import { RedisBackup } from "../backup/redis-backup.js";

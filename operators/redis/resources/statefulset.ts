@@ -1,6 +1,6 @@
 import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
 import type { KubeObject } from "../../../shared/k8s/client.js";
-import { bootstrapSecretName } from "../../common/backup-secrets.js";
+import { bootstrapSecretName } from "../../../backup/cluster-secrets.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { fieldEnv, serverProbes } from "../../common/resources/containers.js";
 import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";

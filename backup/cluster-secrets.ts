@@ -2,7 +2,7 @@
  * The Secrets the backup controllers (backup/controllers) keep for a cluster's pods, owned by
  * the cluster; engines mount them by name (envFrom) and read the variables below.
  */
-import type { DatabaseCluster } from "../../shared/api/index.js";
+import type { DatabaseCluster } from "../shared/api/index.js";
 
 /** The storage's location and credentials for in-pod agents (e.g. MySQL's binlog archiver). */
 export function backupStorageSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {

@@ -1,0 +1,28 @@
+import type { V1EnvVar } from "@kubernetes/client-node";
+
+/**
+ * What backup and restore Jobs (and the PITR sidecar) get from their pod spec. Secrets come
+ * as environment variables from secretKeyRef, never as arguments:
+ *   STEWARD_STORAGE            JSON: endpoint, region, bucket, prefix, forcePathStyle (not secret)
+ *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY    from the BackupStorage's credentials Secret
+ *   STEWARD_BACKUP_KEY         the encryption key, when the storage has one
+ *   STEWARD_DB_USER, STEWARD_DB_PASSWORD        the engine's credentials
+ * Kept apart from environment.ts (which reads them, with the S3 client): pod builders need
+ * only the names, and they run in processes that must not load the AWS SDK.
+ */
+export const ENV = {
+  storage: "STEWARD_STORAGE",
+  accessKeyId: "AWS_ACCESS_KEY_ID",
+  secretAccessKey: "AWS_SECRET_ACCESS_KEY",
+  encryptionKey: "STEWARD_BACKUP_KEY",
+  dbUser: "STEWARD_DB_USER",
+  dbPassword: "STEWARD_DB_PASSWORD",
+} as const;
+
+/** The agent's database user, and its password from `secret`'s `key`. */
+export function jobCredentialsEnv(user: string, secret: string, key: string): V1EnvVar[] {
+  return [
+    { name: ENV.dbUser, value: user },
+    { name: ENV.dbPassword, valueFrom: { secretKeyRef: { name: secret, key } } },
+  ];
+}
