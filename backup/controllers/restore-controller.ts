@@ -252,7 +252,7 @@ async function releaseFence(options: RestoreControllerOptions, restore: Database
   if (!clusterRaw || clusterRaw.metadata.annotations?.[FENCED_BY] !== restore.metadata.name) return false;
   const cluster = databaseCluster.parse(clusterRaw);
   const primary = cluster.status?.currentPrimary;
-  if (primary) await client.mergePatch(RESOURCES.Pod, namespace, primary, { metadata: { labels: { [LABELS.role]: "primary" } } }).catch(() => undefined);
+  if (primary && options.engines[cluster.spec.engine]?.primaryHost) await client.mergePatch(RESOURCES.Pod, namespace, primary, { metadata: { labels: { [LABELS.role]: "primary" } } }).catch(() => undefined);
   await client.mergePatch(RESOURCES.DatabaseCluster, namespace, clusterName, { metadata: { annotations: { [ANNOTATIONS.paused]: null, [FENCED_BY]: null } } });
   await events.normal(clusterRaw, "Reopened", `Reopened cluster ${clusterName} for writes after restore ${restore.metadata.name} ${why}`);
   return true;
@@ -277,13 +277,17 @@ async function reconcileInPlace(
 
   if (!job) {
     if (status.phase === "Running" && annotations[FENCED_BY] !== restore.metadata.name) return fail("job", "the restore Job disappeared");
+    // Engines with a primary (their backup facet can address it) restore into it, fenced;
+    // the others (RabbitMQ: any node imports for the whole cluster) through their usual target.
+    const withPrimary = options.engines[cluster.spec.engine]?.primaryHost !== undefined;
     const primary = cluster.status?.currentPrimary;
-    if (!primary) return { requeueAfterMs: 5000 }; // wait for a primary to restore into
+    if (withPrimary && !primary) return { requeueAfterMs: 5000 }; // wait for a primary to restore into
     if (annotations[FENCED_BY] !== restore.metadata.name) {
       // Fence: stop reconciling (nothing relabels), take the primary out of its Service.
       await client.mergePatch(RESOURCES.DatabaseCluster, namespace, cluster.metadata.name, { metadata: { annotations: { [ANNOTATIONS.paused]: "true", [FENCED_BY]: restore.metadata.name } } });
-      await client.mergePatch(RESOURCES.Pod, namespace, primary, { metadata: { labels: { [LABELS.role]: null } } });
-      await events.warning(clusterRaw, "Fenced", `Fenced cluster ${cluster.metadata.name} for in-place restore ${restore.metadata.name}: primary ${primary} out of its Service, reconciling paused`);
+      if (primary && withPrimary) await client.mergePatch(RESOURCES.Pod, namespace, primary, { metadata: { labels: { [LABELS.role]: null } } });
+      const fenced = primary && withPrimary ? `primary ${primary} out of its Service, reconciling paused` : "reconciling paused";
+      await events.warning(clusterRaw, "Fenced", `Fenced cluster ${cluster.metadata.name} for in-place restore ${restore.metadata.name}: ${fenced}`);
     }
     await startRestoreJob(options, raw, restore, source, cluster, ["--replace-existing"], name);
     await patchStatus(client, RESOURCES.DatabaseRestore, raw, { ...status, phase: "Running", startedAt: status.startedAt ?? new Date().toISOString(), targetCluster: cluster.metadata.name, job: name });

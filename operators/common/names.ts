@@ -4,7 +4,7 @@
  * PodDisruptionBudget, the pods' ordinals and DNS names, and the labels every object carries.
  * Engine folders add their own (ports, paths, role Services, users) in their names.ts.
  */
-import { LABELS } from "../../shared/api/index.js";
+import { LABELS } from "../../shared/api/names.js";
 import type { DatabaseCluster, EngineName } from "../../shared/api/index.js";
 
 export function clusterNames(cluster: Pick<DatabaseCluster, "metadata">) {

@@ -1,31 +1,6 @@
 import { z } from "zod";
 
-export const GROUP = "steward.dev";
-export const VERSION = "v1alpha1";
-export const API_VERSION = `${GROUP}/${VERSION}`;
-
-/** Labels and annotations Steward reads and writes, in one place so no two files spell them differently. */
-export const LABELS = {
-  cluster: "steward.dev/cluster",
-  engine: "steward.dev/engine",
-  role: "steward.dev/role",
-  component: "steward.dev/component",
-  backup: "steward.dev/backup",
-  restore: "steward.dev/restore",
-  scheduled: "steward.dev/scheduled",
-  managedBy: "app.kubernetes.io/managed-by",
-  name: "app.kubernetes.io/name",
-  instance: "app.kubernetes.io/instance",
-} as const;
-
-export const ANNOTATIONS = {
-  paused: "steward.dev/paused",
-  switchover: "steward.dev/switchover",
-  fenced: "steward.dev/fenced",
-  restartedAt: "steward.dev/restarted-at",
-} as const;
-
-export const FIELD_MANAGER = "steward";
+export * from "./names.js";
 
 /** A Kubernetes resource quantity such as 10Gi or 500m; the API server checks the value with CEL `isQuantity`. */
 export const quantity = z

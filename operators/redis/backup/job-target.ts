@@ -5,16 +5,15 @@
  * Backups read a replica through the replicas Service (the snapshot's fork stays off the
  * primary); a single-instance cluster has only its primary.
  */
-import { effectiveSpec, type DatabaseCluster } from "../../../shared/api/index.js";
+import type { DatabaseCluster } from "../../../shared/api/index.js";
 import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, REDIS_PORT, USERS, redisNames } from "../names.js";
 
 export function redisJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = redisNames(cluster);
-  const replicas = effectiveSpec(cluster).replicas;
   return {
-    args: ["--engine", "redis", "--host", host ?? (replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(REDIS_PORT)],
+    args: ["--engine", "redis", "--host", host ?? (cluster.spec.replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(REDIS_PORT)],
     env: jobCredentialsEnv(USERS.operator, names.credentials, CREDENTIAL_KEYS.operator),
   };
 }
