@@ -5,7 +5,7 @@ import { namespaceOf, withClient } from "./options.js";
 import { printOut } from "./output.js";
 
 /** Lists the names a value can take: the cluster's DatabaseClusters, DatabaseBackups, namespaces. */
-export type NameSource = (kind: "cluster" | "backup" | "namespace", namespace: string | undefined) => Promise<string[]>;
+export type NameSource = (kind: "cluster" | "backup" | "namespace", where: { namespace?: string; kubeconfig?: string }) => Promise<string[]>;
 
 /** What a value's placeholder (`<cluster>`, `--backup <backup>`) is completed with. */
 const VALUE_KINDS: Record<string, "cluster" | "backup" | "namespace"> = { cluster: "cluster", backup: "backup", namespace: "namespace" };
@@ -40,12 +40,16 @@ export async function completionCandidates(words: readonly string[], names: Name
     at++;
   }
   const rest = typed.slice(at);
-  const namespaceAt = rest.findIndex((word) => word === "-n" || word === "--namespace");
-  const namespace = namespaceAt >= 0 ? rest[namespaceAt + 1] : rest.find((word) => word.startsWith("--namespace="))?.slice("--namespace=".length);
+  // Names come from the namespace and kubeconfig the command line already names.
+  const flagValue = (long: string, short?: string) => {
+    const at = rest.findIndex((word) => word === long || word === short);
+    return at >= 0 ? rest[at + 1] : rest.find((word) => word.startsWith(`${long}=`))?.slice(long.length + 1);
+  };
+  const where = { namespace: flagValue("--namespace", "-n"), kubeconfig: flagValue("--kubeconfig") };
   const valuesFor = async (name: string | undefined, choices: readonly string[] | undefined) => {
     if (choices) return match([...choices]);
     const kind = name ? VALUE_KINDS[name] : undefined;
-    return kind ? match(await names(kind, namespace)) : [];
+    return kind ? match(await names(kind, where)) : [];
   };
   const previous = findOption(command, rest.at(-1) ?? "");
   if (previous && (previous.required || previous.optional) && !rest.at(-1)!.includes("=")) return valuesFor(valueName(previous), previous.argChoices);
@@ -127,9 +131,9 @@ export function completionCommand(): Command {
     .option("--kubeconfig <file>", "kubeconfig file")
     .argument("[words...]", "the words after the program's name")
     .action(async (words: string[], options: { kubeconfig?: string }) => {
-      const names: NameSource = async (kind, namespace) => {
+      const names: NameSource = async (kind, where) => {
         try {
-          return await withClient(options.kubeconfig, (client) => namesFromApi(client, kind, namespace));
+          return await withClient(where.kubeconfig ?? options.kubeconfig, (client) => namesFromApi(client, kind, where.namespace));
         } catch {
           // No cluster at hand: complete what needs none.
           return [];

@@ -54,16 +54,13 @@ export class ProgressPrinter {
   private rate = 0;
   private readonly redraw: boolean;
 
-  constructor(
-    private readonly stream: TextOutput,
-    private readonly now: () => Date = () => new Date(),
-  ) {
+  constructor(private readonly stream: TextOutput) {
     this.redraw = isInteractive(stream);
-    this.lastAt = now().getTime();
+    this.lastAt = Date.now();
   }
 
   update(state: ProgressState): void {
-    const now = this.now().getTime();
+    const now = Date.now();
     if (state.bytes !== undefined && state.bytes !== this.lastBytes && now > this.lastAt) {
       this.rate = ((state.bytes - this.lastBytes) * 1000) / (now - this.lastAt);
       this.lastBytes = state.bytes;
