@@ -17,10 +17,11 @@ export async function runCli(args: readonly string[], options: { name?: string; 
   const name = options.name ?? "steward";
   return withIo(io, async () => {
     try {
-      const program = new Command(name).description("Steward: managed MySQL/MariaDB, MongoDB, Redis and RabbitMQ on Kubernetes").addHelpText("after", EXIT_CODES_HELP);
+      const program = new Command(name).description("Steward: managed MySQL/MariaDB, MongoDB, Redis and RabbitMQ on Kubernetes");
       await addLazyCommands(program, COMMANDS, args);
       for (const command of everyCommand(program)) {
         command
+          .addHelpText("after", EXIT_CODES_HELP)
           .exitOverride()
           .showHelpAfterError()
           .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) });
