@@ -229,6 +229,10 @@ describe("steward CLI on the real API server", () => {
       expect(databaseCluster.parse(JSON.parse(plugin.stdout)).metadata.name).toBe("orders");
       const notFound = await run(inject("kubectl"), ["steward", "backups", "nonexistent", "-n", test.namespace, "--kubeconfig", inject("kubeconfig")], { env: pluginEnv }).catch((error: { code: number; stderr: string }) => error);
       expect(notFound).toMatchObject({ code: 3, stderr: `kubectl steward: DatabaseCluster nonexistent not found in namespace ${test.namespace}\n` });
+      // Real bash, the script as a user sources it, completing a cluster name from the API.
+      const words = ["steward", "status", "--kubeconfig", inject("kubeconfig"), "-n", test.namespace, "or"];
+      const script = `source <(steward completion bash); COMP_WORDS=(${words.map((word) => `'${word}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _steward_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      expect((await run("bash", ["-c", script], { env: pluginEnv })).stdout).toBe("orders\n");
     } finally {
       rmSync(prefix, { recursive: true, force: true });
     }
