@@ -129,8 +129,9 @@ export function completionCommand(): Command {
     .command("__complete", { hidden: true })
     .description("print the candidates for the last word (what the scripts call)")
     .option("--kubeconfig <file>", "kubeconfig file")
+    .option("--cobra", "end with cobra's directive line (what kubectl reads from a plugin's completion)")
     .argument("[words...]", "the words after the program's name")
-    .action(async (words: string[], options: { kubeconfig?: string }) => {
+    .action(async (words: string[], options: { kubeconfig?: string; cobra?: boolean }) => {
       const names: NameSource = async (kind, where) => {
         try {
           return await withClient(where.kubeconfig ?? options.kubeconfig, (client) => namesFromApi(client, kind, where.namespace));
@@ -140,7 +141,9 @@ export function completionCommand(): Command {
         }
       };
       const candidates = await completionCandidates(words.length ? words : [""], names, loadCommand);
-      if (candidates.length) printOut(candidates.join("\n"));
+      // ":4" is cobra's ShellCompDirectiveNoFileComp: no file names when nothing matches.
+      const lines = options.cobra ? [...candidates, ":4"] : candidates;
+      if (lines.length) printOut(lines.join("\n"));
     });
   return command;
 }

@@ -233,6 +233,9 @@ describe("steward CLI on the real API server", () => {
       const words = ["steward", "status", "--kubeconfig", inject("kubeconfig"), "-n", test.namespace, "or"];
       const script = `source <(steward completion bash); COMP_WORDS=(${words.map((word) => `'${word}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _steward_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
       expect((await run("bash", ["-c", script], { env: pluginEnv })).stdout).toBe("orders\n");
+      // kubectl completes a plugin's words through kubectl_complete-steward on the PATH.
+      const kubectlCompletion = await run(inject("kubectl"), ["__complete", "steward", "backups", "--kubeconfig", inject("kubeconfig"), "-n", test.namespace, "or"], { env: pluginEnv });
+      expect(kubectlCompletion.stdout.split("\n")[0]).toBe("orders");
     } finally {
       rmSync(prefix, { recursive: true, force: true });
     }
