@@ -77,7 +77,7 @@ export async function planRestore(client: KubeClient, namespace: string, name: s
   } else {
     const target = spec.target.newCluster ?? name;
     if (await client.get(RESOURCES.DatabaseCluster, namespace, target)) throw new CliError(`a DatabaseCluster ${target} already exists: name a new one with --to, or restore in place with --in-place --confirm`);
-    lines.push(["Target", `new cluster ${target}, with ${sourceCluster}'s settings (without its backup policy)`]);
+    lines.push(["Target", `new cluster ${target}, with the settings of ${sourceCluster} (without its backup policy)`]);
     lines.push(["Overwritten", `nothing: ${sourceCluster} is not touched`]);
   }
   const restore: KubeObject = { apiVersion: API_VERSION, kind: "DatabaseRestore", metadata: { name, namespace }, spec } as KubeObject;
