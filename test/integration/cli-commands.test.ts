@@ -196,6 +196,23 @@ describe("steward CLI on the real API server", () => {
     expect(failed.stderr).toMatch(/Backup orders-fails failed at dump: mariadb-dump exited with code 2\n$/);
   });
 
+  it("restore follows the DatabaseRestore: plan, phase, bytes of total, then the result; --no-follow -o json returns it at once", async () => {
+    const following = steward("restore", "--backup", "orders-20261123-0300", "--to", "orders-restored", "--name", "orders-restore-1");
+    await waitFor("the CLI to create the restore", async () => (await test.client.get(RESOURCES.DatabaseRestore, test.namespace, "orders-restore-1")) !== undefined, 10_000);
+    const raw = (await test.client.get(RESOURCES.DatabaseRestore, test.namespace, "orders-restore-1"))!;
+    const running = await test.client.replace({ ...raw, status: { phase: "Running", targetCluster: "orders-restored", progress: { bytes: 6_553_600, totalBytes: 13_107_200, updatedAt: "2026-11-25T04:00:00Z" } } } as KubeObject, { subresource: "status" });
+    await sleep(300);
+    await test.client.replace({ ...running, status: { phase: "Completed", targetCluster: "orders-restored", verification: { checkedAt: "2026-11-25T04:01:00Z", tables: [{ table: "shop.orders", checksum: "1" }, { table: "shop.items", checksum: "2" }] } } } as KubeObject, { subresource: "status" });
+    const done = await following;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain("Target:        new cluster orders-restored");
+    expect(done.stderr).toContain("Running    [###############...............]  50%  6.3 MiB / 12.5 MiB");
+    expect(done.stdout).toBe("Restore orders-restore-1 completed into orders-restored; 2 tables checksummed (kubectl get dbr orders-restore-1 -o yaml)\n");
+    const returned = await steward("restore", "--backup", "orders-20261122-0300", "--to", "orders-restored-2", "--name", "orders-restore-2", "--no-follow", "-o", "json");
+    expect(returned.code).toBe(0);
+    expect(databaseRestore.parse(JSON.parse(returned.stdout)).spec).toEqual({ source: { backup: "orders-20261122-0300" }, target: { newCluster: "orders-restored-2" } });
+  });
+
   it("completion: names of clusters and backups from the API", async () => {
     const complete = async (...words: string[]) => (await runCompletion(words)).split("\n").filter(Boolean);
     expect(await complete("status", "-n", test.namespace, "")).toEqual(["cache", "orders"]);
