@@ -6,7 +6,8 @@ import { databaseBackup, parseDuration, type DatabaseBackup, type DatabaseCluste
 import { RESOURCES } from "../shared/k8s/client.js";
 import { isoSeconds } from "./cluster-status.js";
 import { kubeconfigOption, namespaceOf, readCluster, withClient } from "./options.js";
-import { cliIo, printOut, outputOption, renderObjects, renderTable, type OutputFormat } from "./output.js";
+import { cliIo, printOut, outputOption, renderTable, type OutputFormat } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 import { formatBytes, formatDuration } from "./progress.js";
 
 export interface BackupRowFacts extends BackupFacts {

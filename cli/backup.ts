@@ -4,7 +4,8 @@ import { RESOURCES, type KubeObject } from "../shared/k8s/client.js";
 import { backupsOf } from "./backup-list.js";
 import { follow, followOptions, followPlan, type FollowFlags } from "./follow.js";
 import { kubeconfigOption, namespaceOf, readCluster, withClient } from "./options.js";
-import { CliError, cliIo, outputOption, printErr, printOut, renderObjects, type OutputFormat } from "./output.js";
+import { CliError, cliIo, outputOption, printErr, printOut, type OutputFormat } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 import { formatBytes } from "./progress.js";
 
 export function manualBackupName(cluster: string, now = new Date()): string {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { KubeApiError } from "../shared/k8s/errors.js";
-import { CliError, exitCodeOf, isInteractive, NotFoundError, paintPhase, renderObjects, TimedOutError, UsageError, withIo, type CliIo } from "./output.js";
+import { CliError, exitCodeOf, isInteractive, NotFoundError, paintPhase, TimedOutError, UsageError, withIo, type CliIo } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 import { formatDuration, progressLine } from "./progress.js";
 
 const io = (isTTY: boolean, env: Record<string, string> = {}): CliIo => ({ stdout: { write: () => true, isTTY }, stderr: { write: () => true, isTTY }, env, now: () => new Date(0), pollMs: 1 });

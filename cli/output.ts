@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Option, type Command } from "commander";
-import { stringify } from "yaml";
 import { isNotFound, KubeApiError } from "../shared/k8s/errors.js";
 
 /**
@@ -117,19 +116,6 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function outputOption(command: Command): Command {
   return command.addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table"));
-}
-
-/** As kubectl prints it: without managedFields (noise for a reader, and for anything applying it back). */
-export function forPrinting<T extends { metadata?: object }>(object: T): T {
-  if (!object.metadata || !("managedFields" in object.metadata)) return object;
-  const { managedFields: _dropped, ...metadata } = object.metadata as Record<string, unknown>;
-  return { ...object, metadata };
-}
-
-/** json or yaml of one object, or of several as a v1 List (what `kubectl get -o json` prints). */
-export function renderObjects(format: "json" | "yaml", objects: readonly object[] | object): string {
-  const value = Array.isArray(objects) ? { apiVersion: "v1", kind: "List", items: objects.map((object) => forPrinting(object as { metadata?: object })), metadata: { resourceVersion: "" } } : forPrinting(objects as { metadata?: object });
-  return format === "json" ? JSON.stringify(value, null, 2) : stringify(value);
 }
 
 /** Columns padded to the widest cell, three spaces apart, as kubectl prints them. */

@@ -6,7 +6,8 @@ import { backupFacts, backupsOf } from "./backup-list.js";
 import { isoSeconds } from "./cluster-status.js";
 import { follow, followOptions, followPlan, type FollowFlags } from "./follow.js";
 import { kubeconfigOption, namespaceOf, readCluster, withClient } from "./options.js";
-import { CliError, cliIo, NotFoundError, outputOption, printErr, printOut, renderObjects, UsageError, type OutputFormat } from "./output.js";
+import { CliError, cliIo, NotFoundError, outputOption, printErr, printOut, UsageError, type OutputFormat } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 import { formatBytes, formatDuration } from "./progress.js";
 import { parseRestoreTime } from "./restore-time.js";
 

@@ -5,7 +5,8 @@ import { RESOURCES, type KubeClient } from "../shared/k8s/client.js";
 import { backupsOf } from "./backup-list.js";
 import { age, engineLabel, renderClusterStatus, type ClusterView } from "./cluster-status.js";
 import { kubeconfigOption, namespaceOf, readCluster, withClient } from "./options.js";
-import { cliIo, NotFoundError, outputOption, printOut, renderObjects, renderTable, type OutputFormat } from "./output.js";
+import { cliIo, NotFoundError, outputOption, printOut, renderTable, type OutputFormat } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 
 /** Conditions whose "good" status is False: these are reported when True. */
 const NEGATIVE_CONDITIONS = new Set(["Degraded", "Paused", "VerificationFailed", "Fenced"]);

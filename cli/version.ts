@@ -7,7 +7,8 @@ import { LABELS } from "../shared/api/index.js";
 import { KubeApiError } from "../shared/k8s/errors.js";
 import { RESOURCES, type KubeClient } from "../shared/k8s/client.js";
 import { kubeconfigOption, withClient } from "./options.js";
-import { outputOption, printOut, renderObjects, type OutputFormat } from "./output.js";
+import { outputOption, printOut, type OutputFormat } from "./output.js";
+import { renderObjects } from "./print-objects.js";
 
 /** The operator's Deployment carries this label (deploy/operator.yaml). */
 export const OPERATOR_SELECTOR = `${LABELS.name}=steward-operator`;
