@@ -8,6 +8,13 @@ function everyCommand(command: Command): Command[] {
   return [command, ...command.commands.flatMap(everyCommand)];
 }
 
+/** The names from the program's first command down to this one ("backups", "local up"). */
+function ancestry(command: Command): string[] {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names;
+}
+
 /**
  * Runs one command line (the words after the program's name) and returns its exit code.
  * Commander's own refusals (unknown option, missing argument) are usage errors: exit code 2.
@@ -23,7 +30,7 @@ export async function runCli(args: readonly string[], options: { name?: string; 
         command
           .addHelpText("after", EXIT_CODES_HELP)
           .exitOverride()
-          .showHelpAfterError()
+          .showHelpAfterError(`(${[name, ...ancestry(command)].join(" ")} --help shows its usage)`)
           .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) });
       }
       await program.parseAsync([...args], { from: "user" });
