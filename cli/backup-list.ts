@@ -84,6 +84,11 @@ export function renderBackups(cluster: DatabaseCluster, backups: DatabaseBackup[
   const lines = [rows.length === 0 ? `No ${restorable ? "restorable " : ""}backups of ${cluster.metadata.name}.` : renderTable(["NAME", "PHASE", "STARTED", "FINISHED", "DURATION", "SIZE", "METHOD", "VERIFIED", "RETENTION"], rows)];
   if (restorable && cluster.spec.backup?.pointInTime?.enabled) {
     lines.push("", `Point in time: ${describeWindow(windowFromStatus(cluster.status?.pointInTime, facts))} (steward restore --cluster ${cluster.metadata.name} --time T)`);
+    // How far back a restore can go shrinks when retention removes the oldest backups.
+    const kept = restorableBackups(facts).filter((backup) => outlook.get(backup.name) === "kept" && backup.consistentAt);
+    const leaving = restorableBackups(facts).filter((backup) => outlook.get(backup.name) !== "kept").map((backup) => backup.name);
+    const earliestKept = kept.map((backup) => backup.consistentAt!).sort()[0];
+    if (leaving.length > 0 && earliestKept) lines.push(`After retention removes ${leaving.join(", ")}, the window starts at ${isoSeconds(earliestKept)}.`);
   }
   return lines.join("\n");
 }
