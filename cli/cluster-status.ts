@@ -1,6 +1,6 @@
 import { nextDue } from "../backup/planning/schedule.js";
 import { describeWindow, windowFromStatus } from "../backup/planning/restore-preview.js";
-import type { Condition, DatabaseBackup, DatabaseCluster } from "../shared/api/index.js";
+import { effectiveSpec, type Condition, type DatabaseBackup, type DatabaseCluster } from "../shared/api/index.js";
 import { backupFacts } from "./backup-list.js";
 import { paintPhase, renderTable } from "./output.js";
 import { formatBytes } from "./progress.js";
@@ -34,8 +34,10 @@ function fields(pairs: [string, string][]): string {
   return pairs.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}`).join("\n");
 }
 
+/** engine, or engine/flavour where the engine has flavours (the defaults come from shared/api, not from here). */
 export function engineLabel(cluster: DatabaseCluster): string {
-  return cluster.spec.engine === "mysql" ? `mysql/${cluster.spec.flavor ?? "mysql"}` : cluster.spec.engine;
+  const spec = effectiveSpec(cluster);
+  return spec.flavor ? `${spec.engine}/${spec.flavor}` : spec.engine;
 }
 
 function phaseWithReason(cluster: DatabaseCluster): string {
