@@ -17,7 +17,8 @@ describe("steward restore flags", () => {
     [{}, /either --backup/],
     [{ backup: "b", cluster: "c", time: "2026-11-25T10:00:00Z" }, /either --backup/],
     [{ cluster: "c" }, /needs --time/],
-    [{ cluster: "c", time: "yesterday" }, /not an RFC 3339 time/],
+    [{ cluster: "c", time: "yesterday" }, /neither RFC 3339/],
+    [{ backup: "b", time: "2026-11-25T10:00:00Z" }, /--time goes with --cluster/],
     [{ backup: "b", inPlace: true }, /add --confirm/],
     [{ backup: "b", inPlace: true, confirm: true, to: "x" }, /exclude each other/],
   ])("refuses %j", (flags, message) => {

@@ -14,7 +14,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     name: "status",
     usage: "[options] [cluster]",
-    description: "Show database clusters: engine, version, ready/desired, primary, last backup, problems",
+    description: "Show database clusters: one line each, or one cluster's summary, instances, backups, point in time and events",
     load: async () => (await import("./status.js")).statusCommand(),
   },
   {
@@ -22,6 +22,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     usage: "[options] <cluster>",
     description: "Move the primary of a MySQL/MariaDB or Redis cluster to a replica (writes pause for about a second)",
     load: async () => (await import("./switchover.js")).switchoverCommand(),
+  },
+  {
+    name: "backups",
+    usage: "[options] <cluster>",
+    description: "List a cluster's backups: start and finish, size, duration, method, verification, what retention removes next",
+    load: async () => (await import("./backup-list.js")).backupsCommand(),
   },
   {
     name: "backup",
@@ -34,6 +40,17 @@ export const COMMANDS: readonly LazyCommand[] = [
     usage: "[options]",
     description: "Restore a backup or a point in time into a new cluster (default) or in place, and follow it",
     load: async () => (await import("./restore.js")).restoreCommand(),
+  },
+  {
+    name: "version",
+    usage: "[options]",
+    description: "Print the CLI's version and the operator's (read from its Deployment in the cluster)",
+    load: async () => (await import("./version.js")).versionCommand(),
+  },
+  {
+    name: "completion",
+    description: "Shell completion for bash, zsh and fish, with cluster and backup names",
+    load: async () => (await import("./completion.js")).completionCommand(),
   },
   {
     name: "local",

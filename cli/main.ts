@@ -1,14 +1,7 @@
-import { Command } from "commander";
-import { COMMANDS } from "./commands.js";
-import { addLazyCommands } from "./lazy-commands.js";
+import { runCli } from "./program.js";
 
-const invokedAs = process.argv[1]?.includes("kubectl-steward") ? "kubectl steward" : "steward";
-
-try {
-  const program = new Command(invokedAs).description("Steward: managed MySQL/MariaDB, MongoDB, Redis and RabbitMQ on Kubernetes").showHelpAfterError();
-  await addLazyCommands(program, COMMANDS, process.argv.slice(2));
-  await program.parseAsync(process.argv);
-} catch (error) {
-  console.error(`${invokedAs}: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+// `kubectl steward ...` runs bin/kubectl-steward.js: messages then name the command the user typed.
+const name = process.argv[1]?.includes("kubectl-steward") ? "kubectl steward" : "steward";
+const code = await runCli(process.argv.slice(2), { name });
+// A command may have set its own exit code (the agent's, the switchover's): keep it unless this one says more.
+if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

@@ -72,7 +72,7 @@ export function planPointInTimeRestore(input: PointInTimeInput): PointInTimePlan
 }
 
 /** The newest backup consistent at or before a point in time: the base a restore to it starts from. */
-export function baseBackupFor(backups: RestorableBackup[], pointInTime: Date): RestorableBackup | undefined {
+export function baseBackupFor<T extends { manifest: Pick<BackupManifest, "consistentAt"> }>(backups: T[], pointInTime: Date): T | undefined {
   return backups
     .filter((backup) => new Date(backup.manifest.consistentAt).getTime() <= pointInTime.getTime())
     .sort((a, b) => new Date(b.manifest.consistentAt).getTime() - new Date(a.manifest.consistentAt).getTime())[0];

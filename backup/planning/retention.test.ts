@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planRetention, type RetentionCandidate } from "./retention.js";
+import { planNextRetention, planRetention, type RetentionCandidate } from "./retention.js";
 
 const now = new Date("2026-11-30T00:00:00Z");
 const day = 86_400_000;
@@ -30,5 +30,24 @@ describe("planRetention", () => {
       { name: "b", reason: "beyond keepLast 1 (it is number 2 newest)" },
       { name: "c", reason: "beyond keepLast 1 (it is number 3 newest)" },
     ]);
+  });
+});
+
+describe("what retention removes next", () => {
+  const at = (day: number) => new Date(Date.UTC(2026, 10, day, 3));
+  const candidate = (name: string, day: number, phase = "Completed") => ({ name, phase, completedAt: at(day), createdAt: at(day) });
+
+  it("names the backup the next one pushes out, apart from those removed already", () => {
+    const backups = [candidate("b21", 21), candidate("b22", 22), candidate("b23", 23), candidate("b24", 24), candidate("f24", 24, "Failed")];
+    expect(planNextRetention(backups, { keepLast: 3 }, at(25), at(26))).toEqual({
+      now: [{ name: "b21", reason: "beyond keepLast 3 (it is number 4 newest)" }],
+      next: [{ name: "b22", reason: "beyond keepLast 3 (it is number 4 newest)" }],
+    });
+  });
+
+  it("ages out by the time the next backup completes", () => {
+    const backups = [candidate("b20", 20), candidate("b24", 24)];
+    expect(planNextRetention(backups, { maxAgeMs: 5 * 86_400_000 }, at(24), at(26)).next.map((removal) => removal.name)).toEqual(["b20"]);
+    expect(planNextRetention(backups, { maxAgeMs: 5 * 86_400_000 }, at(24), at(24)).next).toEqual([]);
   });
 });

@@ -45,3 +45,17 @@ export function planRetention(backups: RetentionCandidate[], policy: RetentionPo
     remove: [...remove].map(([name, reason]) => ({ name, reason })),
   };
 }
+
+/**
+ * What retention removes when the next backup completes at `at` (the next scheduled time, or
+ * now), beyond what it removes already: the answer to "will this backup survive the next one?".
+ */
+export function planNextRetention(backups: RetentionCandidate[], policy: RetentionPolicy, now: Date, at: Date): { now: RetentionPlan["remove"]; next: RetentionPlan["remove"] } {
+  const removeNow = planRetention(backups, policy, now).remove;
+  const removedNow = new Set(removeNow.map((removal) => removal.name));
+  const remaining = backups.filter((backup) => !removedNow.has(backup.name));
+  // A name no backup can have (names are DNS labels): the backup that is not there yet.
+  const upcoming: RetentionCandidate = { name: "_next", phase: "Completed", completedAt: at, createdAt: at };
+  const next = planRetention([...remaining, upcoming], policy, at).remove.filter((removal) => removal.name !== upcoming.name);
+  return { now: removeNow, next };
+}

@@ -1,0 +1,61 @@
+import { baseBackupFor, type RecoveryWindow } from "./restore-plan.js";
+
+/**
+ * What a restore will do, decided from what the Kubernetes API holds (the DatabaseBackups and
+ * the cluster's status.pointInTime), before anything is created: the CLI refuses a point in time
+ * outside the window here instead of leaving a Failed DatabaseRestore behind. The agent's
+ * planPointInTimeRestore decides again from S3 itself; this is the same rule on the API's copy.
+ */
+export interface BackupFacts {
+  name: string;
+  phase?: string;
+  /** When the backup's data is consistent (falls back to its completion time). */
+  consistentAt?: string;
+  size?: number;
+  verification?: "Verified" | "Failed";
+  deleting?: boolean;
+}
+
+/** The backups a restore can start from: Completed and not being deleted. */
+export function restorableBackups<T extends BackupFacts>(backups: T[]): T[] {
+  return backups.filter((backup) => backup.phase === "Completed" && !backup.deleting);
+}
+
+/** The window as the cluster's status reports it; earliest falls back to the oldest restorable backup. */
+export function windowFromStatus(status: { earliest?: string; latest?: string } | undefined, backups: BackupFacts[]): RecoveryWindow {
+  const oldest = restorableBackups(backups)
+    .map((backup) => backup.consistentAt)
+    .filter((time): time is string => Boolean(time))
+    .sort()[0];
+  const earliest = status?.earliest ?? oldest;
+  return { earliest: earliest ? new Date(earliest) : undefined, latest: status?.latest ? new Date(status.latest) : undefined };
+}
+
+export function describeWindow(window: RecoveryWindow): string {
+  if (!window.earliest) return "nothing is recoverable yet (no Completed backup)";
+  if (!window.latest) return `from ${iso(window.earliest)}; the archive has not reported how far it reaches yet`;
+  return `${iso(window.earliest)} .. ${iso(window.latest)}`;
+}
+
+export type PointInTimePreview =
+  | { ok: true; base: BackupFacts; replayFrom: Date; target: Date; window: RecoveryWindow }
+  | { ok: false; reason: string; window: RecoveryWindow };
+
+/** The base backup and the span of archived logs a restore to `target` replays, or why it cannot be done. */
+export function previewPointInTimeRestore(input: { backups: BackupFacts[]; window: RecoveryWindow; target: Date }): PointInTimePreview {
+  const { window, target } = input;
+  const recoverable = `the recoverable window is ${describeWindow(window)}`;
+  if (!window.earliest) return { ok: false, window, reason: `${iso(target)} cannot be recovered: ${recoverable}` };
+  if (target.getTime() < window.earliest.getTime()) return { ok: false, window, reason: `${iso(target)} is before the recoverable window (${describeWindow(window)}): choose a later time, or restore an older backup as it is with --backup` };
+  if (!window.latest || target.getTime() > window.latest.getTime()) {
+    return { ok: false, window, reason: `${iso(target)} is after the recoverable window (${describeWindow(window)}): choose an earlier time, or wait for the archiver (it uploads at least every 10 s while there are writes)` };
+  }
+  const candidates = restorableBackups(input.backups).flatMap((backup) => (backup.consistentAt ? [{ facts: backup, manifest: { consistentAt: backup.consistentAt } }] : []));
+  const base = baseBackupFor(candidates, target);
+  if (!base) return { ok: false, window, reason: `no Completed backup is consistent at or before ${iso(target)}; ${recoverable}` };
+  return { ok: true, base: base.facts, replayFrom: new Date(base.manifest.consistentAt), target, window };
+}
+
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.000Z$/, "Z");
+}
