@@ -43,6 +43,8 @@ export function mongodbNames(cluster: Pick<DatabaseCluster, "metadata">) {
     ...clusterNames(cluster),
     ...roleServiceNames(cluster),
     keyfile: `${name}-keyfile`,
+    /** Held while the operator forces a reconfig or switches over (never two at once). */
+    promotionLease: `${name}-mongodb-promotion`,
     /** The replica set's name: the cluster's (unique in its namespace, and what a reader expects). */
     replicaSet: name,
   };
