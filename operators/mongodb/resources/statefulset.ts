@@ -101,7 +101,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
   const agent = agentSidecar({
     image: input.agentImage,
     command: ["steward", "agent", "mongodb-sidecar"],
-    env: [...identityEnv, ...AGENT_PROCESS_ENV, { name: "STEWARD_MONGODB_USER", value: ADMIN_USER }, secretEnv("STEWARD_MONGODB_PASSWORD", names.credentials, CREDENTIAL_KEYS.admin)],
+    env: [...identityEnv, ...AGENT_PROCESS_ENV, { name: "STEWARD_MONGODB_USER", value: ADMIN_USER }, { name: "STEWARD_MONGODB_REPLICA_SET", value: names.replicaSet }, secretEnv("STEWARD_MONGODB_PASSWORD", names.credentials, CREDENTIAL_KEYS.admin)],
     token: { secret: names.credentials, key: CREDENTIAL_KEYS.agent },
     port: AGENT_PORT,
     probePort: AGENT_PORT,
