@@ -1,0 +1,18 @@
+/**
+ * How backup, restore and checksum Jobs (backup/controllers) reach a MongoDB cluster: as the
+ * operator's admin user (a dump reads every database and the oplog; a restore creates
+ * databases and roles), the password from the credentials Secret by reference. The Job is
+ * given one seed (the primary Service); the driver discovers the replica set from it, so a dump
+ * reads a secondary and a load follows the primary through elections.
+ */
+import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
+import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
+import { ADMIN_USER, CREDENTIAL_KEYS, MONGODB_PORT, mongodbNames } from "../names.js";
+
+export function mongodbJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "replicas">): EngineJobTarget {
+  const names = mongodbNames(cluster);
+  return {
+    args: ["--engine", "mongodb", "--host", spec.replicas > 0 ? names.primaryHost : names.podHost(names.pod(0)), "--port", String(MONGODB_PORT)],
+    env: jobCredentialsEnv(ADMIN_USER, names.credentials, CREDENTIAL_KEYS.admin),
+  };
+}
