@@ -23,6 +23,17 @@ export default defineConfig({
         },
       },
       {
+        // FerretDB as a wire-compatible stand-in for mongod, with the real S3 server (both
+        // processes on loopback addresses; no cluster needed).
+        test: {
+          name: "ferretdb",
+          include: ["test/ferretdb/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: "cluster",
           include: ["test/{integration,e2e}/**/*.test.ts"],

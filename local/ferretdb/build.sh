@@ -13,6 +13,16 @@ if [[ -x "$BIN" ]]; then
 fi
 mkdir -p "$OUT_DIR"
 echo "building FerretDB ${VERSION} from the Go module proxy into ${OUT_DIR} (first run only)" >&2
+# `go install module@version` builds a binary that panics at start: the module's zip lacks
+# build/version/version.txt (generated from git in FerretDB's own builds). So the module's
+# source is copied out of the module cache, the file written, and the copy built.
+SRC="$(go mod download -json "github.com/FerretDB/FerretDB@${VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+WORK="$(mktemp -d)"
+trap 'chmod -R u+w "$WORK"; rm -rf "$WORK"' EXIT
+cp -r "$SRC/." "$WORK/"
+chmod -R u+w "$WORK"
+echo "$VERSION" > "$WORK/build/version/version.txt"
 # The pure-Go SQLite driver FerretDB uses needs no cgo.
-GOBIN="$OUT_DIR" CGO_ENABLED=0 go install -trimpath "github.com/FerretDB/FerretDB/cmd/ferretdb@${VERSION}" >&2
+(cd "$WORK" && CGO_ENABLED=0 go build -trimpath -o "$BIN.partial" ./cmd/ferretdb) >&2
+mv "$BIN.partial" "$BIN"
 echo "$BIN"

@@ -29,9 +29,11 @@ export const BATCH_DOCUMENTS = 1000;
 export const BATCH_BYTES = 1024 * 1024;
 
 const timestamp = z.custom<BSON.Timestamp>((value) => value instanceof BSON.Timestamp);
+/** Lines are parsed in canonical mode (documents keep their exact types), so the record's own numbers arrive as Int32/Double/Long. */
+const count = z.preprocess((value) => (value instanceof BSON.Int32 || value instanceof BSON.Double || value instanceof BSON.Long ? Number(value.valueOf()) : value), z.number());
 
 export const dumpRecord = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("header"), format: z.literal(DUMP_FORMAT), version: z.literal(DUMP_VERSION), server: z.string(), startedAt: z.date(), oplogStart: timestamp.nullable() }),
+  z.object({ kind: z.literal("header"), format: z.literal(DUMP_FORMAT), version: count.pipe(z.literal(DUMP_VERSION)), server: z.string(), startedAt: z.date(), oplogStart: timestamp.nullable() }),
   z.object({ kind: z.literal("collection"), db: z.string(), name: z.string(), type: z.enum(["collection", "view", "timeseries"]), options: z.record(z.string(), z.unknown()), indexes: z.array(z.record(z.string(), z.unknown())) }),
   z.object({ kind: z.literal("documents"), db: z.string(), collection: z.string(), documents: z.array(z.record(z.string(), z.unknown())) }),
   z.object({ kind: z.literal("role"), db: z.string(), role: z.record(z.string(), z.unknown()) }),
@@ -40,8 +42,8 @@ export const dumpRecord = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("trailer"),
     oplogEnd: timestamp.nullable(),
-    collections: z.number(),
-    documents: z.number(),
+    collections: count,
+    documents: count,
     checksums: z.array(z.object({ collection: z.string(), checksum: z.string() })),
   }),
 ]);

@@ -5,6 +5,8 @@
  * Checksum of a collection: `<count>:<sha256>` over the BSON bytes of its documents in `_id`
  * order. BSON keeps field order and exact types, so equal checksums mean the same documents,
  * field for field; the dump computes it while it reads (it reads in `_id` order anyway).
+ * Documents are read without the driver's promotion of values (an Int32 stays an Int32, a
+ * Double 7.0 a Double), so neither the dump nor the checksum loses a type.
  */
 import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
@@ -14,6 +16,8 @@ import type { Logger } from "../../../shared/log.js";
 import { DUMP_FORMAT, DUMP_VERSION, DocumentBatcher, decodeRecord, encodeRecord, type DumpRecord } from "./dump-format.js";
 
 /** Databases that are the server's own: never dumped, never dropped. */
+const EXACT = { promoteValues: false, promoteLongs: false, bsonRegExp: true } as const;
+
 export const SYSTEM_DATABASES: readonly string[] = ["admin", "local", "config"];
 
 export interface DumpStats {
@@ -33,6 +37,19 @@ class CollectionHash {
   }
   digest(): string {
     return `${this.count}:${this.hash.digest("hex")}`;
+  }
+}
+
+/** MongoDB's CommandNotFound: FerretDB has no rolesInfo, usersInfo or applyOps. */
+const COMMAND_NOT_FOUND = 59;
+
+/** A command's reply, or undefined where the server does not have the command. */
+async function commandIfSupported(db: Db, command: Document): Promise<Document | undefined> {
+  try {
+    return await db.command(command);
+  } catch (error) {
+    if ((error as { code?: number }).code === COMMAND_NOT_FOUND) return undefined;
+    throw error;
   }
 }
 
@@ -74,7 +91,7 @@ export async function* dumpLines(client: MongoClient, stats: DumpStats): AsyncGe
       if (type === "view") continue;
       const hash = new CollectionHash();
       const batcher = new DocumentBatcher();
-      for await (const document of db.collection(collection).find({}, { sort: { _id: 1 } })) {
+      for await (const document of db.collection(collection).find({}, { sort: { _id: 1 }, ...EXACT })) {
         hash.add(document);
         const batch = batcher.add(document);
         if (batch) yield encodeRecord({ kind: "documents", db: name, collection, documents: batch });
@@ -84,15 +101,15 @@ export async function* dumpLines(client: MongoClient, stats: DumpStats): AsyncGe
       stats.documents += hash.count;
       checksums.push({ collection: `${name}.${collection}`, checksum: hash.digest() });
     }
-    const roles = await db.command({ rolesInfo: 1, showPrivileges: true, showBuiltinRoles: false });
-    for (const role of (roles.roles ?? []) as Document[]) yield encodeRecord({ kind: "role", db: name, role });
+    const roles = await commandIfSupported(db, { rolesInfo: 1, showPrivileges: true, showBuiltinRoles: false });
+    for (const role of (roles?.roles ?? []) as Document[]) yield encodeRecord({ kind: "role", db: name, role });
     // Users without their credentials: a restored cluster's application user gets the new cluster's password.
-    const users = await db.command({ usersInfo: 1 });
-    for (const user of (users.users ?? []) as Document[]) yield encodeRecord({ kind: "user", db: name, user: { user: user.user, roles: user.roles, customData: user.customData } });
+    const users = await commandIfSupported(db, { usersInfo: 1 });
+    for (const user of (users?.users ?? []) as Document[]) yield encodeRecord({ kind: "user", db: name, user: { user: user.user, roles: user.roles, customData: user.customData } });
   }
   stats.oplogEnd = await lastOplogTimestamp(client);
   if (stats.oplogStart && stats.oplogEnd && !stats.oplogStart.equals(stats.oplogEnd)) {
-    const cursor = client.db("local").collection("oplog.rs").find({ ts: { $gt: stats.oplogStart, $lte: stats.oplogEnd } }, { sort: { $natural: 1 } });
+    const cursor = client.db("local").collection("oplog.rs").find({ ts: { $gt: stats.oplogStart, $lte: stats.oplogEnd } }, { sort: { $natural: 1 }, ...EXACT });
     const batcher = new DocumentBatcher();
     for await (const entry of cursor) {
       const batch = batcher.add(entry);
@@ -120,7 +137,7 @@ export async function applyOplogEntries(client: MongoClient, entries: Document[]
     await client.db("admin").command({ applyOps: entries });
     return;
   } catch (error) {
-    if ((error as { code?: number }).code !== 59) throw error; // 59: CommandNotFound (FerretDB)
+    if ((error as { code?: number }).code !== COMMAND_NOT_FOUND) throw error;
   }
   for (const entry of entries) {
     const [database, ...rest] = String(entry.ns).split(".");
@@ -205,7 +222,7 @@ export async function collectionChecksums(client: MongoClient): Promise<{ collec
     for (const info of await collectionsOf(db)) {
       if (info.type === "view") continue;
       const hash = new CollectionHash();
-      for await (const document of db.collection(String(info.name)).find({}, { sort: { _id: 1 } })) hash.add(document);
+      for await (const document of db.collection(String(info.name)).find({}, { sort: { _id: 1 }, ...EXACT })) hash.add(document);
       checksums.push({ collection: `${name}.${String(info.name)}`, checksum: hash.digest() });
     }
   }
