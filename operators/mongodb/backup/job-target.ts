@@ -16,3 +16,9 @@ export function mongodbJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveS
     env: jobCredentialsEnv(ADMIN_USER, names.credentials, CREDENTIAL_KEYS.admin),
   };
 }
+
+/** The primary's own address, for an in-place restore. */
+export function mongodbPrimaryHost(cluster: DatabaseCluster): string | undefined {
+  const primary = cluster.status?.currentPrimary;
+  return primary ? mongodbNames(cluster).podHost(primary) : undefined;
+}
