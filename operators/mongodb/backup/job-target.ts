@@ -5,14 +5,15 @@
  * given one seed (the primary Service); the driver discovers the replica set from it, so a dump
  * reads a secondary and a load follows the primary through elections.
  */
-import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
+import type { DatabaseCluster } from "../../../shared/api/index.js";
 import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, MONGODB_PORT, mongodbNames } from "../names.js";
 
-export function mongodbJobTarget(cluster: DatabaseCluster, spec: Pick<EffectiveSpec, "replicas">): EngineJobTarget {
+/** `host` overrides the seed (an in-place restore gives the primary's own address). */
+export function mongodbJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = mongodbNames(cluster);
   return {
-    args: ["--engine", "mongodb", "--host", spec.replicas > 0 ? names.primaryHost : names.podHost(names.pod(0)), "--port", String(MONGODB_PORT)],
+    args: ["--engine", "mongodb", "--host", host ?? names.primaryHost, "--port", String(MONGODB_PORT)],
     env: jobCredentialsEnv(ADMIN_USER, names.credentials, CREDENTIAL_KEYS.admin),
   };
 }
