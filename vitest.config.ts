@@ -14,6 +14,26 @@ export default defineConfig({
         },
       },
       {
+        // Stand-ins for servers that cannot run here, with what they are in their file names:
+        // the MongoDB replica-set simulator (no cluster needed).
+        test: {
+          name: "simulator",
+          include: ["test/simulator/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // FerretDB as a wire-compatible stand-in for mongod, with the real S3 server (both
+        // processes on loopback addresses; no cluster needed).
+        test: {
+          name: "ferretdb",
+          include: ["test/ferretdb/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: "cluster",
           include: ["test/{integration,e2e}/**/*.test.ts"],

@@ -28,4 +28,6 @@ fi
 
 bash local/k8s/build.sh >/dev/null
 if [[ -f local/s3/build.sh ]]; then bash local/s3/build.sh >/dev/null; fi
+# FerretDB: the wire-compatible stand-in for mongod in the MongoDB engine's data-path tests.
+bash local/ferretdb/build.sh >/dev/null
 npm run --silent build
