@@ -20,7 +20,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     name: "switchover",
     usage: "[options] <cluster>",
-    description: "Move the primary of a MySQL/MariaDB or Redis cluster to a replica (writes pause for about a second)",
+    description: "Move a cluster's primary to a replica, for engines that have a switchover (writes pause for about a second)",
     load: async () => (await import("./switchover.js")).switchoverCommand(),
   },
   {

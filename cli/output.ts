@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Option, type Command } from "commander";
-import { isNotFound, KubeApiError } from "../shared/k8s/errors.js";
 
 /**
  * Exit codes every command keeps, so scripts can tell "it failed" from "you typed it wrong",
@@ -42,7 +41,9 @@ export class TimedOutError extends CliError {
 /** The exit code an error thrown by a command means. */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
-  if (error instanceof KubeApiError && isNotFound(error)) return EXIT_CODES.notFound;
+  // By shape, not instanceof: importing shared/k8s/errors (zod) here would put ~18 MiB into every
+  // CLI process, the in-pod agents included.
+  if (error instanceof Error && error.name === "KubeApiError" && (error as Error & { statusCode?: number }).statusCode === 404) return EXIT_CODES.notFound;
   return EXIT_CODES.failed;
 }
 

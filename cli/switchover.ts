@@ -30,12 +30,15 @@ export function switchoverOutcome(cluster: DatabaseCluster, requestedAt: Date): 
  * setting the steward.dev/switchover annotation (a pod name or "auto"), then follows it until
  * the operator records the result in status.lastSwitchover.
  */
+/** What help lists (cli/commands.ts holds the same words): every engine with a switchover, none named. */
+export const SWITCHOVER_DESCRIPTION = "Move a cluster's primary to a replica, for engines that have a switchover (writes pause for about a second)";
+
 /** Engines with a primary to move (the switchover capability of the registry's plugins). */
 const SWITCHOVER_ENGINES = ENGINE_PLUGINS.filter((plugin) => plugin.capabilities.switchover);
 
 export function switchoverCommand(): Command {
   return kubeconfigOption(new Command("switchover"))
-    .description(`Move the primary of a ${SWITCHOVER_ENGINES.map((plugin) => plugin.title).join(" or ")} cluster to a replica (writes pause for about a second)`)
+    .description(SWITCHOVER_DESCRIPTION)
     .argument("<cluster>", "DatabaseCluster name")
     .option("--to <pod>", "the replica to promote (default: the most advanced healthy replica)")
     .option("-n, --namespace <namespace>", "namespace (default: the kubeconfig's)")

@@ -6,6 +6,7 @@ import { applyObjects, loadKubeConfig } from "./apply.js";
 import { startControlPlane, type RunningControlPlane } from "./controlplane/launcher.js";
 import { startProcess, waitFor, type ManagedProcess } from "./processes.js";
 import { repositoryRoot } from "./repository.js";
+import { LOCAL_CLUSTER_ENV } from "../shared/local-cluster.js";
 import { startRuntime, type RunningRuntime } from "./runtime/runtime.js";
 import { acquireSlot, isSlotHeld, slotOwner, type SlotLease } from "./runtime/slot-lease.js";
 import { deployS3, type LocalS3 } from "./s3/s3.js";
@@ -152,6 +153,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           logDir: join(options.stateDir, "logs"),
           pidDir: join(options.stateDir, "pids"),
           cwd: root,
+          // Engines whose server cannot run on this machine say so in their clusters' status (operators/mongodb).
+          env: { ...process.env, [LOCAL_CLUSTER_ENV]: "true" },
         });
         log(`operator started (metrics on 127.0.0.1:${OPERATOR_METRICS_BASE_PORT + (lease?.slot.index ?? 0)}, log ${started.operator.logFile})`);
       }

@@ -1,4 +1,5 @@
 import type { EnginePlugin } from "./engine.js";
+import { mongodbPlugin } from "./mongodb/plugin.js";
 import { mysqlPlugin } from "./mysql/plugin.js";
 import { rabbitmqPlugin } from "./rabbitmq/plugin.js";
 import { redisPlugin } from "./redis/plugin.js";
@@ -9,4 +10,4 @@ import { redisPlugin } from "./redis/plugin.js";
  * a message that says so. Adding an engine: its folder with a plugin.ts, one line here, and its
  * name in the API's engine list (shared/api/database-cluster.ts) if it is new to the API.
  */
-export const ENGINE_PLUGINS: readonly EnginePlugin[] = [mysqlPlugin, redisPlugin, rabbitmqPlugin];
+export const ENGINE_PLUGINS: readonly EnginePlugin[] = [mysqlPlugin, mongodbPlugin, redisPlugin, rabbitmqPlugin];

@@ -6,7 +6,8 @@
  * reads a secondary and a load follows the primary through elections.
  */
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { jobCredentialsEnv, type EngineJobTarget } from "../../common/job-target.js";
+import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { ADMIN_USER, CREDENTIAL_KEYS, MONGODB_PORT, mongodbNames } from "../names.js";
 
 /** `host` overrides the seed (an in-place restore gives the primary's own address). */

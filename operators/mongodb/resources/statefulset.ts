@@ -1,7 +1,7 @@
 import type { V1Container, V1EnvVar, V1Probe } from "@kubernetes/client-node";
 import type { EffectiveSpec } from "../../../shared/api/index.js";
 import type { KubeObject } from "../../../shared/k8s/client.js";
-import { AGENT_PROCESS_ENV } from "../../common/agent-image.js";
+import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { agentSidecar, fieldEnv, secretEnv } from "../../common/resources/containers.js";
 import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";
