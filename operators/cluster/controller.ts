@@ -8,6 +8,7 @@ import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResul
 import type { ConditionInput, Engine, EngineContext, EngineRegistry, HealOutcome, Observation } from "../engine.js";
 import { buildConnectionSecret, connectionSecretName } from "./connection-secret.js";
 import { decidePhase } from "./phase.js";
+import { resolveFromTemplate, templateStatus } from "./template.js";
 
 export interface ClusterControllerOptions {
   client: KubeClient;
@@ -49,9 +50,16 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
   const { client, events } = options;
   const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
   if (!raw) return; // deleted: owner references let the garbage collector remove the children
+  // A cluster made from a template is resolved before anything else reads its spec.
+  if (!raw.metadata.deletionTimestamp) {
+    const pending = await resolveFromTemplate(client, events, raw);
+    if (pending === "stop") return;
+    if (pending) return pending;
+  }
   const cluster = databaseCluster.parse(raw);
   const generation = cluster.metadata.generation;
   const status: DatabaseClusterStatus = structuredClone(cluster.status ?? {});
+  if (!cluster.metadata.deletionTimestamp) await templateStatus(client, cluster, status);
 
   if (cluster.metadata.deletionTimestamp) {
     // Children go with the owner; the StatefulSet's PVC retention policy (from deletionPolicy)
