@@ -8,7 +8,7 @@
 import { CRON_PATTERN, GROUP, LABELS, TEMPLATE_ANNOTATIONS, VERSION } from "../shared/api/index.js";
 import type { DatabaseTemplate, LabelSelector, TemplateParameter } from "../shared/api/index.js";
 import type { KubeObject } from "../shared/k8s/client.js";
-import { templateLayers } from "./resolve.js";
+import { checkTemplate, templateLayers } from "./resolve.js";
 import { flattenLeaves, getPath, isPlainObject } from "./spec-paths.js";
 
 const ADMISSION_API = "admissionregistration.k8s.io/v1";
@@ -36,7 +36,8 @@ const resolvedAnnotation = (root: string) => `has(${root}.metadata.annotations) 
 function lockedValidations(template: DatabaseTemplate) {
   const name = template.metadata.name;
   const perSize = new Map(template.spec.sizes.map((size) => [size.name, templateLayers(template, { size: size.name, parameters: {} }).spec]));
-  const leafPaths = new Set<string>();
+  // The engine and flavor are the template's own: always locked.
+  const leafPaths = new Set<string>(["engine", "flavor"]);
   for (const locked of template.spec.locked ?? []) {
     for (const spec of perSize.values()) {
       const value = getPath(spec, locked);
@@ -130,6 +131,7 @@ function labelsFor(template?: string): Record<string, string> {
 
 /** The template's policy and binding, owned by the template (they go when it goes). */
 export function buildTemplatePolicy(template: DatabaseTemplate): KubeObject[] {
+  checkTemplate(template);
   const name = template.metadata.name;
   const parameters = template.spec.parameters ?? [];
   const sizes = template.spec.sizes.map((size) => size.name);
@@ -210,7 +212,7 @@ export function buildCatalogPolicy(ready: readonly string[]): KubeObject[] {
           {
             expression: `request.operation != 'CREATE' || object.spec.template.name in ${list(names)}`,
             messageExpression: `'spec.template.name: no DatabaseTemplate named ' + object.spec.template.name + ' is ready (see steward catalog list; a new template is usable once the operator has installed its admission policy)'`,
-            reason: "NotFound",
+            reason: "Invalid",
           },
         ],
       },

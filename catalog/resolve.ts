@@ -78,6 +78,30 @@ export function specValue(parameter: TemplateParameter, value: ParameterValue): 
   return String(value);
 }
 
+/**
+ * What the CRD cannot say about a template: quantity bounds and defaults are checked here (a CEL
+ * rule parsing an int-or-string inside a list exceeds the API server's cost budget), and every
+ * size must resolve with the parameters' defaults. The template controller reports a problem as
+ * PolicyReady=False, and the template stays unusable until it is fixed.
+ */
+export function checkTemplate(template: DatabaseTemplate): void {
+  for (const parameter of template.spec.parameters ?? []) {
+    if (parameter.type !== "quantity") continue;
+    for (const bound of ["minimum", "maximum", "default"] as const) {
+      const value = parameter[bound];
+      if (value !== undefined && parseQuantity(value) === undefined) throw new TemplateError(`spec.parameters[${parameter.name}].${bound}`, `must be a quantity such as 10Gi, got "${value}"`);
+    }
+  }
+  for (const size of template.spec.sizes) {
+    try {
+      templateLayers(template, { size: size.name });
+    } catch (error) {
+      if (error instanceof TemplateError) throw new TemplateError(`spec.parameters`, `size ${size.name} with the parameters' defaults: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
 /** Template defaults, then the size, then the parameters: what the template alone gives. */
 export function templateLayers(template: DatabaseTemplate, reference: Omit<TemplateReference, "name">): { spec: SpecObject; size: string } {
   const parameters = template.spec.parameters ?? [];

@@ -16,6 +16,26 @@ import type { ReconcileResult } from "../../shared/runtime/controller.js";
 
 type Spec = Record<string, unknown>;
 
+/**
+ * Which clusters were made from which template, learnt as clusters are reconciled (every one is
+ * at start-up), so an edit of a template wakes exactly its clusters to report drift.
+ */
+export class TemplateUsers {
+  private readonly users = new Map<string, Map<string, { namespace: string; name: string }>>();
+
+  record(template: string | undefined, namespace: string, name: string): void {
+    for (const [other, clusters] of this.users) if (other !== template) clusters.delete(`${namespace}/${name}`);
+    if (!template) return;
+    const clusters = this.users.get(template) ?? new Map<string, { namespace: string; name: string }>();
+    clusters.set(`${namespace}/${name}`, { namespace, name });
+    this.users.set(template, clusters);
+  }
+
+  of(template: string): { namespace: string; name: string }[] {
+    return [...(this.users.get(template)?.values() ?? [])];
+  }
+}
+
 async function getTemplate(client: KubeClient, name: string): Promise<DatabaseTemplate | undefined> {
   const raw = await client.get<KubeObject>(RESOURCES.DatabaseTemplate, undefined, name);
   return raw ? databaseTemplate.parse(raw) : undefined;
