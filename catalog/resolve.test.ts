@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { databaseClusterResourceSpec, databaseClusterSpec, type DatabaseTemplate } from "../shared/api/index.js";
 import { builtinTemplates } from "./builtin.js";
-import { TemplateError, describeDrift, resolveCluster, templateDrift, templateLayers, upgradedSpec } from "./resolve.js";
+import { TemplateError, checkTemplate, describeDrift, resolveCluster, templateDrift, templateLayers, upgradedSpec } from "./resolve.js";
 
 const GOLDEN = join(import.meta.dirname, "golden");
 const templates = builtinTemplates();
@@ -51,6 +51,18 @@ describe("resolution refusals name the parameter or size", () => {
   ])("%s", (_name, reference, message) => {
     expect(() => templateLayers(mysql, reference)).toThrow(TemplateError);
     expect(() => templateLayers(mysql, reference)).toThrow(message);
+  });
+
+  it("refuses a locked path the user sets differently, and admits the template's own value", () => {
+    expect(() => resolveCluster(mysql, { name: "mysql-ha" }, { backup: { storage: "elsewhere" } })).toThrow(/^backup\.storage: locked by template mysql-ha to "backups"/);
+    expect(resolveCluster(mysql, { name: "mysql-ha" }, { backup: { storage: "backups" } }).spec.backup).toMatchObject({ storage: "backups" });
+  });
+
+  it("refuses a template whose quantity bound is not a quantity (what the CRD cannot afford to check)", () => {
+    const bad: DatabaseTemplate = structuredClone(mysql);
+    bad.spec.parameters![0]!.minimum = "lots";
+    expect(() => checkTemplate(bad)).toThrow(/^spec\.parameters\[storage\]\.minimum: must be a quantity/);
+    expect(() => checkTemplate(mysql)).not.toThrow();
   });
 
   it("refuses an engine the template does not make", () => {

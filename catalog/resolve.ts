@@ -153,6 +153,13 @@ export function resolveCluster(template: DatabaseTemplate, reference: TemplateRe
     const wanted = getPath(user, path);
     if (wanted !== undefined && !sameValue(wanted, layers.spec[path])) throw new TemplateError(path, `template ${template.metadata.name} makes ${String(layers.spec[path] ?? "no")} ${path}; leave ${path} out or pick another template`);
   }
+  for (const locked of template.spec.locked ?? []) {
+    for (const [path, value] of flattenLeaves(user)) {
+      if ((path === locked || path.startsWith(`${locked}.`)) && !sameValue(value, templateLeaves.get(path))) {
+        throw new TemplateError(path, `locked by template ${template.metadata.name} to ${JSON.stringify(templateLeaves.get(path) ?? "unset")}`);
+      }
+    }
+  }
   const spec = deepMerge(layers.spec, user);
   spec.template = structuredClone(reference);
   return { spec, templateValues: Object.fromEntries(templateLeaves), size: layers.size };

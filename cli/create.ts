@@ -9,6 +9,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { TemplateError, resolveCluster } from "../catalog/resolve.js";
 import { setPath } from "../catalog/spec-paths.js";
 import { visibleIn } from "../catalog/visibility.js";
+import { clusterSpecPaths } from "../shared/api/crd.js";
 import { API_VERSION, TEMPLATE_ANNOTATIONS, databaseCluster, type DatabaseTemplate, type ParameterValue } from "../shared/api/index.js";
 import { KubeClient, RESOURCES, type KubeObject } from "../shared/k8s/client.js";
 import { describeParameter, namespaceLabels, readTemplate } from "./catalog.js";
@@ -36,11 +37,17 @@ export function flagValue(args: readonly string[], flag: string): string | undef
   return undefined;
 }
 
-/** `path=value` from --set: the value is read as YAML, so 5 is a number and true a boolean. */
+/**
+ * `path=value` from --set: the value is read as YAML (5 is a number, true a boolean) unless the
+ * field is a string in the spec (config values, versions, schedules stay as written).
+ */
 export function parseSet(text: string): { path: string; value: unknown } {
   const at = text.indexOf("=");
   if (at <= 0) throw new Error(`--set: expected path=value such as backup.schedule="0 4 * * *", got "${text}"`);
-  return { path: text.slice(0, at).replace(/^spec\./, ""), value: parseYaml(text.slice(at + 1)) as unknown };
+  const path = text.slice(0, at).replace(/^spec\./, "");
+  const raw = text.slice(at + 1);
+  const isString = path.startsWith("config.") || clusterSpecPaths().get(path) === "string";
+  return { path, value: isString ? raw : (parseYaml(raw) as unknown) };
 }
 
 /** A resolution error as the flag that caused it. */
@@ -146,7 +153,11 @@ export async function createCommand(args: readonly string[]): Promise<Command> {
         if (typeof options[key] === "string") parameters[parameter.name] = parameter.type === "integer" && /^-?[0-9]+$/.test(options[key]) ? Number(options[key]) : options[key];
       }
       const object = buildClusterFromTemplate(template, name, namespace, options.size, parameters, options.set);
-      const print = (value: unknown) => console.log(options.output === "json" ? JSON.stringify(value, null, 2) : stringify(value));
+      const print = (value: KubeObject) => {
+        const { managedFields: _managedFields, ...metadata } = value.metadata;
+        const shown = { ...value, metadata };
+        console.log(options.output === "json" ? JSON.stringify(shown, null, 2) : stringify(shown));
+      };
       if (options.dryRun === "client") {
         print(object);
         return;
