@@ -4,13 +4,17 @@
  * resolution on the first reconcile, drift after a template edit, and admission that still
  * holds while the operator is stopped (the policies are API objects with failurePolicy Fail).
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { catalogManifests } from "../../catalog/builtin.js";
 import { TEMPLATE_ANNOTATIONS } from "../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
 import { createNamespace, deleteNamespace, useTestNamespace, waitFor } from "./runtime-fixtures.js";
 
+const run = promisify(execFile);
 const test = useTestNamespace("catalog", { crds: true });
 const suffix = randomBytes(3).toString("hex");
 const TEAM = `shop-${suffix}`;
@@ -209,6 +213,28 @@ describe("a cluster made from a template", () => {
     const resolved = await resolvedCluster("while-down");
     expect(resolved.spec).toMatchObject({ engine: "mysql", version: "11.4", storage: { size: "10Gi" } });
     await policyReady(`late-${suffix}`);
+  });
+});
+
+describe("who may read and write templates (deploy/catalog/rbac.yaml)", () => {
+  it("lets any authenticated user read templates and only admins write them", async () => {
+    for (const object of catalogManifests().filter((item) => item.kind !== "DatabaseTemplate")) await test.client.apply(object as KubeObject);
+    // kubectl auth can-i asks the API server's authorizer (a SubjectAccessReview) as that user.
+    const allowed = async (verb: string, user: string, groups: string[]) => {
+      const args = ["auth", "can-i", verb, "databasetemplates.steward.dev", `--as=${user}`, ...groups.map((group) => `--as-group=${group}`), `--kubeconfig=${inject("kubeconfig")}`];
+      try {
+        await run(inject("kubectl"), args);
+        return true;
+      } catch (error) {
+        if ((error as { stdout?: string }).stdout?.trim() === "no") return false;
+        throw error;
+      }
+    };
+    expect(await allowed("list", "jane", ["system:authenticated"])).toBe(true);
+    expect(await allowed("get", "jane", ["system:authenticated"])).toBe(true);
+    expect(await allowed("create", "jane", ["system:authenticated"])).toBe(false);
+    expect(await allowed("update", "jane", ["system:authenticated"])).toBe(false);
+    expect(await allowed("create", "root", ["system:masters"])).toBe(true);
   });
 });
 
