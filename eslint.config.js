@@ -31,7 +31,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  { files: ["backup/**/*.ts", "shared/**/*.ts"], rules: boundary(anyOperators, "anything under operators/") },
+  { files: ["backup/**/*.ts", "shared/**/*.ts", "catalog/**/*.ts"], rules: boundary(anyOperators, "anything under operators/") },
   { files: ["cli/**/*.ts"], rules: boundary(operatorFolder, "an engine's folder (operators/<engine>/)") },
   // The API itself lists the engines (the enum and its per-engine defaults), and tests feed it examples.
   { files: ["shared/api/**/*.ts", "**/*.test.ts"], rules: { "no-restricted-syntax": "off" } },

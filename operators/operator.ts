@@ -7,6 +7,7 @@ import { clusterController } from "./cluster/controller.js";
 import { backupControllers } from "../backup/controllers/index.js";
 import { backupEnginesOf, type EnginePlugin, type EngineRegistry } from "./engine.js";
 import { ENGINE_PLUGINS } from "./engines.js";
+import { templateController } from "../catalog/controller.js";
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -45,5 +46,6 @@ export function createOperator(options: OperatorOptions): Manager {
   manager.add(clusterController({ client, events, engines: options.engines, namespace: options.namespace }));
   const backupEngines = backupEnginesOf(options.plugins ?? ENGINE_PLUGINS);
   for (const controller of backupControllers({ client, events, namespace: options.namespace, engines: backupEngines })) manager.add(controller);
+  manager.add(templateController({ client }));
   return manager;
 }
