@@ -9,7 +9,8 @@
  *   dashboards use (deploy/monitoring/exporter-metrics.json);
  * - when the MariaDB primary's process is killed, the failover counter moves by one and the
  *   duration metric equals status.lastFailover.durationSeconds;
- * - when a backup Completes, the last-success time equals its completion time;
+ * - when a backup Completes, the last-success time equals its completion time; restored into a
+ *   new cluster, that cluster's last-restore duration and result follow the DatabaseRestore;
  * - when the Redis cluster is deleted, its series disappear.
  */
 import { readFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { DatabaseBackup, DatabaseCluster } from "../../shared/api/index.js";
+import type { DatabaseBackup, DatabaseCluster, DatabaseRestore } from "../../shared/api/index.js";
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import type { Manager } from "../../shared/runtime/manager.js";
 import { createOperator } from "../../operators/operator.js";
@@ -201,6 +202,24 @@ describe("given MariaDB, Redis and RabbitMQ clusters on the local cluster", () =
     expect(previous).not.toBe(completedAt);
     expect(of(samples, "steward_cluster_last_backup_size_bytes", "orders")[0]?.value).toBe(backup.status!.size);
     expect(of(samples, "steward_cluster_last_backup_duration_seconds", "orders")[0]?.value).toBeCloseTo(completedAt - Date.parse(backup.status!.startedAt!) / 1000, 6);
+  });
+
+  it("after a restore into a new cluster its duration and result follow the DatabaseRestore", async () => {
+    await client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseRestore", metadata: { name: "orders-copy", namespace }, spec: { source: { backup: "orders-now" }, target: { newCluster: "orders-copy" } } } as KubeObject);
+    let restore: DatabaseRestore | undefined;
+    const deadline = Date.now() + 300_000;
+    while (!restore || (restore.status?.phase !== "Completed" && restore.status?.phase !== "Failed")) {
+      if (Date.now() > deadline) throw new Error(`restore not finished: ${JSON.stringify(restore?.status)}`);
+      await sleep(1000);
+      restore = (await client.get(RESOURCES.DatabaseRestore, namespace, "orders-copy")) as unknown as DatabaseRestore | undefined;
+    }
+    expect(restore.status?.phase, JSON.stringify(restore.status?.error)).toBe("Completed");
+    const completedAt = Date.parse(restore.status!.completedAt!) / 1000;
+    const samples = await untilScraped("the restore's result", (all) => of(all, "steward_cluster_last_restore_timestamp_seconds", "orders-copy")[0]?.value === completedAt);
+    expect(of(samples, "steward_cluster_last_restore_success", "orders-copy")).toEqual([{ name: "steward_cluster_last_restore_success", labels: { namespace, cluster: "orders-copy", engine: "mysql" }, value: 1 }]);
+    expect(of(samples, "steward_cluster_last_restore_duration_seconds", "orders-copy")[0]?.value).toBeCloseTo(completedAt - Date.parse(restore.status!.startedAt!) / 1000, 6);
+    // Its pods only cost CPU from here on.
+    await client.delete(RESOURCES.DatabaseCluster, namespace, "orders-copy");
   });
 
   it("when the Redis cluster is deleted its series disappear", async () => {
