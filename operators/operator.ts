@@ -3,6 +3,7 @@ import { KubeClient } from "../shared/k8s/client.js";
 import { EventRecorder } from "../shared/events.js";
 import { rootLogger } from "../shared/log.js";
 import { Manager } from "../shared/runtime/manager.js";
+import { DatabaseMetrics } from "../shared/database-metrics.js";
 import { clusterController } from "./cluster/controller.js";
 import { backupControllers } from "../backup/controllers/index.js";
 import { backupEnginesOf, type EnginePlugin, type EngineRegistry } from "./engine.js";
@@ -43,9 +44,11 @@ export function createOperator(options: OperatorOptions): Manager {
     healthPort: options.healthPort,
     handleSignals: options.handleSignals,
   });
-  manager.add(clusterController({ client, events, engines: options.engines, namespace: options.namespace }));
+  // Per-database metrics beside the controller runtime's, on the same /metrics.
+  const metrics = new DatabaseMetrics(manager.metrics);
+  manager.add(clusterController({ client, events, engines: options.engines, namespace: options.namespace, metrics }));
   const backupEngines = backupEnginesOf(options.plugins ?? ENGINE_PLUGINS);
-  for (const controller of backupControllers({ client, events, namespace: options.namespace, engines: backupEngines })) manager.add(controller);
+  for (const controller of backupControllers({ client, events, namespace: options.namespace, engines: backupEngines, metrics })) manager.add(controller);
   manager.add(templateController({ client }));
   return manager;
 }

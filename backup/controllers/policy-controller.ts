@@ -3,6 +3,7 @@ import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "..
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
+import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import { backupStorageSecretName } from "../cluster-secrets.js";
 import { listArchiverStates } from "../log-archive.js";
@@ -31,6 +32,8 @@ export interface PolicyControllerOptions {
   /** Each engine's backup facet, from the registry. */
   engines: BackupEngines;
   now?: () => Date;
+  /** Per-database backup metrics, fed from the backups this controller lists. */
+  metrics?: DatabaseMetrics;
 }
 
 /**
@@ -170,6 +173,7 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
     requeue = Math.min(requeue, 30_000);
   }
   await client.mergePatch(RESOURCES.DatabaseCluster, request.namespace, request.name, { status }, { subresource: "status" });
+  options.metrics?.observeBackups({ ...cluster, status: { ...cluster.status, ...(status as DatabaseCluster["status"]) } }, backups);
   return { requeueAfterMs: requeue };
 }
 

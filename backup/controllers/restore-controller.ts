@@ -2,6 +2,7 @@ import { ANNOTATIONS, LABELS, databaseBackup, databaseCluster, databaseRestore, 
 import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
+import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import { agentImage } from "../agent/image.js";
 import type { BackupEngines } from "../engine-backup.js";
@@ -17,6 +18,8 @@ export interface RestoreControllerOptions {
   namespace?: string;
   /** Each engine's backup facet, from the registry. */
   engines: BackupEngines;
+  /** Per-database metrics: the newest finished restore into each cluster. */
+  metrics?: DatabaseMetrics;
 }
 
 /**
@@ -57,6 +60,7 @@ export async function reconcileRestore(options: RestoreControllerOptions, reques
   const status: DatabaseRestoreStatus = structuredClone(restore.status ?? {});
   const generation = restore.metadata.generation;
   if (status.phase === "Completed" || status.phase === "Failed") {
+    options.metrics?.observeRestore(restore);
     // The restore Job may write the terminal phase itself; an in-place restore still has to give
     // the cluster back (an operator crash between the two lands here too).
     const completed = status.phase === "Completed";

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { recordCreatedMountpoint, shellQuote } from "./slot-lease.js";
 import { DEFAULT_PATH, expandReferences } from "./env.js";
+import { hostArgv } from "./image-binaries.js";
 
 /**
  * A container is a process tree: joined to the pod's network namespace, in a mount and UTS
@@ -99,10 +100,10 @@ export interface ContainerProcess {
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
 
-/** The command line the spec asks for: command + args, with $(VAR) expanded. Without a command, args run as one (no image entrypoint exists). */
+/** The command line the spec asks for: command + args, with $(VAR) expanded, an image's own binary mapped to the host's (image-binaries.ts). Without a command, args run as one (no image entrypoint exists). */
 export function containerArgv(container: V1Container, env: Record<string, string>): string[] {
   const argv = [...(container.command ?? []), ...(container.args ?? [])].map((part) => expandReferences(part, env));
-  return argv;
+  return hostArgv(argv);
 }
 
 /**

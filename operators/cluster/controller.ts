@@ -4,6 +4,7 @@ import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/cl
 import { writeStatusIfChanged } from "../../shared/k8s/status.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
+import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import type { ConditionInput, Engine, EngineContext, EngineRegistry, HealOutcome, Observation } from "../engine.js";
 import { buildConnectionSecret, connectionSecretName } from "./connection-secret.js";
@@ -20,6 +21,8 @@ export interface ClusterControllerOptions {
   observeEveryMs?: number;
   /** Filled by clusterController: which clusters each template made. */
   templateUsers?: TemplateUsers;
+  /** Per-database metrics, fed from the status this controller writes; a deleted cluster's are forgotten. */
+  metrics?: DatabaseMetrics;
 }
 
 export function isPaused(cluster: DatabaseCluster): boolean {
@@ -56,7 +59,11 @@ export function clusterController(options: ClusterControllerOptions): Controller
 export async function reconcileCluster(options: ClusterControllerOptions, request: ReconcileRequest, context: ReconcileContext): Promise<ReconcileResult> {
   const { client, events } = options;
   const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
-  if (!raw) return; // deleted: owner references let the garbage collector remove the children
+  if (!raw) {
+    // Deleted: owner references let the garbage collector remove the children.
+    options.metrics?.forget(request.namespace, request.name);
+    return;
+  }
   // A cluster made from a template is resolved before anything else reads its spec.
   if (!raw.metadata.deletionTimestamp) {
     const pending = await resolveFromTemplate(client, events, raw);
@@ -72,12 +79,14 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
   if (cluster.metadata.deletionTimestamp) {
     // Children go with the owner; the StatefulSet's PVC retention policy (from deletionPolicy)
     // decides whether the volumes go too. Nothing outside the cluster to clean up here.
+    options.metrics?.forget(request.namespace, request.name);
     return;
   }
 
   if (isPaused(cluster)) {
     status.conditions = setCondition(status.conditions, { type: "Paused", status: "True", reason: "Paused", message: "Reconciling is paused (spec.paused or the steward.dev/paused annotation); remove it to resume" }, generation);
     await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+    options.metrics?.observeCluster({ ...cluster, status });
     return;
   }
   status.conditions = setCondition(status.conditions, { type: "Paused", status: "False", reason: "NotPaused", message: "Reconciling" }, generation);
@@ -91,6 +100,7 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
     const message = `${unsupported}; change spec.engine or spec.version`;
     status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: "Unsupported", message }, generation);
     await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+    options.metrics?.observeCluster({ ...cluster, status });
     if (cluster.status?.phase !== "Failed") await events.warning(raw, "Unsupported", `Cluster ${cluster.metadata.name} cannot run: ${message}`);
     return;
   }
@@ -120,6 +130,7 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
 
   const previousPhase = cluster.status?.phase;
   await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);
+  options.metrics?.observeCluster({ ...cluster, status });
   if (previousPhase !== decision.phase) {
     const message = phaseMessage(cluster, decision.phase, observation, outcome);
     if (decision.phase === "Degraded" || decision.phase === "Failed") await events.warning(raw, decision.phase, message);

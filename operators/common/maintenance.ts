@@ -50,9 +50,10 @@ export async function runMaintenance(heal: ClusterHealContext, primary: string, 
 export async function switchoverOnRequest(heal: ClusterHealContext, primary: string, switchover: Switchover): Promise<boolean> {
   const request = heal.cluster.metadata.annotations?.[ANNOTATIONS.switchover];
   if (request === undefined) return false;
+  const started = Date.now();
   const result = await switchover(request.trim() || "auto", `requested with ${ANNOTATIONS.switchover}=${request}`, () => true);
   const current = heal.status.currentPrimary ?? primary;
-  await heal.persistStatus({ lastSwitchover: { request, to: result.ok ? current : undefined, at: heal.now().toISOString(), result: result.message } });
+  await heal.persistStatus({ lastSwitchover: { request, to: result.ok ? current : undefined, at: heal.now().toISOString(), result: result.message, durationSeconds: (Date.now() - started) / 1000 } });
   await heal.annotateCluster({ [ANNOTATIONS.switchover]: null });
   if (result.ok) await heal.normal("SwitchedOver", result.message);
   else await heal.warning("SwitchoverFailed", result.message);

@@ -77,7 +77,7 @@ export async function executeFailover(heal: HealContext, request: FailoverReques
     await heal.persistStatus({
       currentPrimary: request.candidate,
       targetPrimary: undefined,
-      lastFailover: { from: request.failed, to: request.candidate, at: heal.now().toISOString(), reason: `${request.failed} was unreachable or not ready for ${seconds}s` },
+      lastFailover: { from: request.failed, to: request.candidate, at: heal.now().toISOString(), reason: `${request.failed} was unreachable or not ready for ${seconds}s`, durationSeconds: (request.unhealthyForMs + Date.now() - started) / 1000 },
     });
     await heal.annotateCluster({ [UNHEALTHY_SINCE_ANNOTATION]: null });
     heal.busy = true;

@@ -70,7 +70,7 @@ export async function executeFailover(heal: RedisHealContext, request: FailoverR
   await heal.persistStatus({
     currentPrimary: request.candidate,
     targetPrimary: undefined,
-    lastFailover: { from: request.failed, to: request.candidate, at: heal.now().toISOString(), reason: `${request.failed} was unavailable for ${seconds}s: ${request.why}` },
+    lastFailover: { from: request.failed, to: request.candidate, at: heal.now().toISOString(), reason: `${request.failed} was unavailable for ${seconds}s: ${request.why}`, durationSeconds: (request.unhealthyForMs + Date.now() - started) / 1000 },
   });
   await heal.annotateCluster({ [UNHEALTHY_SINCE_ANNOTATION]: null });
   heal.busy = true;

@@ -207,8 +207,24 @@ export const databaseClusterStatus = z.object({
   lastBackup: z.object({ name: z.string(), phase: z.string(), completedAt: z.string().optional() }).optional(),
   nextBackup: z.string().optional(),
   pointInTime: z.object({ earliest: z.string().optional(), latest: z.string().optional() }).optional(),
-  lastFailover: z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() }).optional(),
-  lastSwitchover: z.object({ request: z.string(), to: z.string().optional(), at: z.string(), result: z.string() }).optional(),
+  lastFailover: z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      at: z.string(),
+      reason: z.string(),
+      durationSeconds: z.number().optional().describe("From the primary first seen unhealthy to the new primary recorded"),
+    })
+    .optional(),
+  lastSwitchover: z
+    .object({
+      request: z.string(),
+      to: z.string().optional(),
+      at: z.string(),
+      result: z.string(),
+      durationSeconds: z.number().optional().describe("From the request taken up to the result recorded"),
+    })
+    .optional(),
   bootstrapped: z.boolean().optional(),
   template: z
     .object({ name: z.string(), generation: z.int(), size: z.string().optional() })

@@ -63,7 +63,7 @@ describe("buildStatefulSet", () => {
   });
   it("adds the backup code's sidecars", () => {
     const set = build({}, undefined, { extraContainers: [{ name: "binlog-archiver", image: "x" }] });
-    expect(set.spec?.template.spec?.containers.map((container) => container.name)).toEqual(["database", "agent", "binlog-archiver"]);
+    expect(set.spec?.template.spec?.containers.map((container) => container.name)).toEqual(["database", "agent", "metrics", "binlog-archiver"]);
   });
   it("never scales below the primary's ordinal: scale-in waits for a switchover", () => {
     expect(build({ replicas: 3 }, { currentPrimary: "orders-4" }).spec?.replicas).toBe(5);

@@ -9,6 +9,7 @@ import { statefulSetReplicas } from "../../common/scale-in.js";
 import { buildMyCnf, buildStartScript, configHash } from "../config.js";
 import { AGENT_PORT, CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, clusterLabels, mysqlNames, podSelector } from "../names.js";
 import { CONFIG_KEYS } from "./config-map.js";
+import { buildMysqldExporter } from "./metrics-exporter.js";
 
 export const ENGINE_CONTAINER = "database";
 export const INIT_CONTAINER = "init";
@@ -124,7 +125,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       securityContext: { fsGroup: MYSQL_UID, runAsUser: MYSQL_UID, runAsGroup: MYSQL_UID },
       affinity: spreadOverNodes(podSelector(cluster)),
       initContainers: [init],
-      containers: [engine, agent, ...(input.extraContainers ?? [])],
+      containers: [engine, agent, buildMysqldExporter(names.credentials), ...(input.extraContainers ?? [])],
       volumes: [
         {
           name: "config",

@@ -9,6 +9,7 @@ import { buildProbeCommand, buildRedisConf, buildStartCommand, configHash } from
 import { REDIS_PATHS, REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
 import { AUTH_KEYS } from "./auth-secret.js";
 import { CONFIG_KEYS } from "./config-map.js";
+import { buildRedisExporter } from "./metrics-exporter.js";
 
 export const ENGINE_CONTAINER = "redis";
 export const RESTORE_CONTAINER = "restore";
@@ -104,7 +105,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       securityContext: { fsGroup: REDIS_UID, runAsUser: REDIS_UID, runAsGroup: REDIS_UID },
       affinity: spreadOverNodes(podSelector(cluster)),
       ...(initContainers.length > 0 ? { initContainers } : {}),
-      containers: [engine],
+      containers: [engine, buildRedisExporter(names.credentials)],
       volumes: [
         { name: "config", configMap: { name: names.configMap, items: [{ key: CONFIG_KEYS.redisConf, path: "redis.conf" }] } },
         { name: "auth", secret: { secretName: names.auth, defaultMode: 0o440, items: [{ key: AUTH_KEYS.users, path: "users.conf" }] } },
