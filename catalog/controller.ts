@@ -30,27 +30,34 @@ export function policyGeneration(template: DatabaseTemplate): number | undefined
 
 export async function reconcileTemplate(client: KubeClient, request: ReconcileRequest): Promise<void> {
   const raw = await client.get<KubeObject>(RESOURCES.DatabaseTemplate, undefined, request.name);
-  if (raw && !raw.metadata.deletionTimestamp) {
-    const template = databaseTemplate.parse(raw);
-    const generation = template.metadata.generation;
-    const status = structuredClone(template.status ?? {});
-    try {
-      for (const object of buildTemplatePolicy(template)) await client.apply(object);
-      status.conditions = setCondition(status.conditions, { type: "PolicyReady", status: "True", reason: "PolicyApplied", message: `Admission policy steward-template-${template.metadata.name} enforces generation ${generation}` }, generation);
-    } catch (error) {
-      // A template the schema admits can still fail here (e.g. its own default outside its enum):
-      // its clusters stay refused by the catalog policy until it is fixed.
-      const message = `The admission policy could not be built or applied: ${error instanceof Error ? error.message : String(error)}; fix the template`;
-      status.conditions = setCondition(status.conditions, { type: "PolicyReady", status: "False", reason: "PolicyFailed", message }, generation);
-    }
-    status.observedGeneration = generation;
-    await writeStatusIfChanged(client, RESOURCES.DatabaseTemplate, raw, status);
-  }
   const all = await client.list<KubeObject>(RESOURCES.DatabaseTemplate, undefined);
-  const ready = all.items
-    .filter((item) => !item.metadata.deletionTimestamp)
-    .map((item) => databaseTemplate.safeParse(item))
-    .filter((parsed) => parsed.success && policyGeneration(parsed.data) !== undefined)
-    .map((parsed) => parsed.data!.metadata.name);
-  for (const object of buildCatalogPolicy(ready)) await client.apply(object);
+  const ready = new Set(
+    all.items
+      .filter((item) => !item.metadata.deletionTimestamp && item.metadata.name !== request.name)
+      .map((item) => databaseTemplate.safeParse(item))
+      .filter((parsed) => parsed.success && policyGeneration(parsed.data) !== undefined)
+      .map((parsed) => parsed.data!.metadata.name),
+  );
+  if (!raw || raw.metadata.deletionTimestamp) {
+    for (const object of buildCatalogPolicy([...ready])) await client.apply(object);
+    return;
+  }
+  const template = databaseTemplate.parse(raw);
+  const generation = template.metadata.generation;
+  const status = structuredClone(template.status ?? {});
+  try {
+    for (const object of buildTemplatePolicy(template)) await client.apply(object);
+    // The catalog-wide policy lists the template before its status says it is ready, so nothing
+    // that waits for PolicyReady finds the template still refused by name.
+    for (const object of buildCatalogPolicy([...ready, template.metadata.name])) await client.apply(object);
+    status.conditions = setCondition(status.conditions, { type: "PolicyReady", status: "True", reason: "PolicyApplied", message: `Admission policy steward-template-${template.metadata.name} enforces generation ${generation}` }, generation);
+  } catch (error) {
+    // A template the schema admits can still fail here (e.g. a quantity bound that is no quantity):
+    // its clusters stay refused by the catalog policy until it is fixed.
+    for (const object of buildCatalogPolicy([...ready])) await client.apply(object);
+    const message = `The admission policy could not be built or applied: ${error instanceof Error ? error.message : String(error)}; fix the template`;
+    status.conditions = setCondition(status.conditions, { type: "PolicyReady", status: "False", reason: "PolicyFailed", message }, generation);
+  }
+  status.observedGeneration = generation;
+  await writeStatusIfChanged(client, RESOURCES.DatabaseTemplate, raw, status);
 }

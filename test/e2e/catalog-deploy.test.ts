@@ -44,6 +44,15 @@ beforeAll(async () => {
     const template = raw ? databaseTemplate.parse(raw) : undefined;
     return template?.status?.conditions?.some((condition) => condition.type === "PolicyReady" && condition.status === "True") === true;
   }, 60_000);
+  // The API server compiles a changed policy a moment after it is stored: wait until it admits the template.
+  await waitFor("the API server to admit clusters from mysql-ha", async () => {
+    try {
+      await client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name: "probe", namespace }, spec: { template: { name: "mysql-ha" } } }, { dryRun: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 30_000);
 }, 120_000);
 
 afterAll(async () => {
