@@ -14,6 +14,7 @@ import {
   erlangVmArgs,
 } from "../config.js";
 import { COOKIE_KEY, CREDENTIAL_KEYS, PORTS, RABBITMQ_PATHS, clusterLabels, podSelector, rabbitmqNames } from "../names.js";
+import { pinnedEngineImage } from "../../common/engine-image.js";
 
 export const ENGINE_CONTAINER = "rabbitmq";
 export const SETUP_CONTAINER = "setup";
@@ -44,8 +45,11 @@ export interface StatefulSetInput extends BuildInput {
   existingClaimSize?: string;
 }
 
+/** The patch release each supported minor version runs (see common/engine-image.ts). */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "3.12": "3.12.14", "3.13": "3.13.7" };
+
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
-  return `rabbitmq:${spec.version}`;
+  return pinnedEngineImage("rabbitmq", spec.version, PINNED_VERSIONS);
 }
 
 function env(name: string, value: string): V1EnvVar {

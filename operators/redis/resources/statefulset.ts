@@ -9,6 +9,7 @@ import { buildProbeCommand, buildRedisConf, buildStartCommand, configHash } from
 import { REDIS_PATHS, REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
 import { AUTH_KEYS } from "./auth-secret.js";
 import { CONFIG_KEYS } from "./config-map.js";
+import { pinnedEngineImage } from "../../common/engine-image.js";
 
 export const ENGINE_CONTAINER = "redis";
 export const RESTORE_CONTAINER = "restore";
@@ -30,8 +31,11 @@ export interface StatefulSetInput extends BuildInput {
   existingClaimSize?: string;
 }
 
+/** The patch release each supported minor version runs (see common/engine-image.ts). */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "7.0": "7.0.15", "7.2": "7.2.5" };
+
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
-  return `redis:${spec.version}`;
+  return pinnedEngineImage("redis", spec.version, PINNED_VERSIONS);
 }
 
 /**
