@@ -133,7 +133,9 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     readinessProbe: { tcpSocket: { port: "amqp" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 },
     lifecycle: { preStop: { exec: { command: ["sh", "-c", buildPreStopScript()] } } },
     resources: spec.resources as V1Container["resources"],
-    securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false },
+    // The Erlang VM writes outside the volumes (crash dumps in its working directory, the
+    // image's generated files under /etc/rabbitmq), so its root stays writable.
+    securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: false },
     volumeMounts: [
       mount("home", RABBITMQ_PATHS.home),
       mount("data", RABBITMQ_PATHS.data),
