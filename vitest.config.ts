@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{shared,operators,backup,cli,local,catalog,console}/**/*.test.ts"],
+          include: ["{shared,operators,backup,cli,local,catalog,console,deploy}/**/*.test.ts"],
           testTimeout: 20_000,
         },
       },

@@ -12,6 +12,8 @@ export interface OperatorOptions {
   kubeconfig?: string;
   /** Watch only this namespace; default all namespaces. */
   namespace?: string;
+  /** Watch only these namespaces (each with its own informers; the chart's Roles-only mode). */
+  namespaces?: string[];
   leaderElection: boolean;
   leaseNamespace: string;
   leaseName: string;
@@ -40,7 +42,13 @@ export function createOperator(options: OperatorOptions): Manager {
     handleSignals: options.handleSignals,
   });
   const engines = options.engines ?? defaultEngines();
-  manager.add(clusterController({ client, events, engines, namespace: options.namespace }));
-  for (const controller of backupControllers({ client, events, namespace: options.namespace })) manager.add(controller);
+  // One set of controllers per watched namespace: with Roles instead of ClusterRoles the
+  // operator may not list across namespaces, so each namespace gets its own informers.
+  const namespaces = options.namespaces?.length ? options.namespaces : [options.namespace];
+  for (const namespace of namespaces) {
+    const named = <T extends { name: string }>(spec: T): T => (namespaces.length > 1 ? { ...spec, name: `${spec.name}/${namespace}` } : spec);
+    manager.add(named(clusterController({ client, events, engines, namespace })));
+    for (const controller of backupControllers({ client, events, namespace })) manager.add(named(controller));
+  }
   return manager;
 }
