@@ -25,6 +25,8 @@ export async function helmBinary(): Promise<string> {
 
 export interface ChartInstallOptions {
   kubeconfig: string;
+  /** Release name; default steward. */
+  release?: string;
   /** Operator replicas; the playground runs one (a 2-core machine), the chart's default is 2. */
   replicas?: number;
   /** Extra `--set` values. */
@@ -38,7 +40,7 @@ export async function installOperatorChart(options: ChartInstallOptions): Promis
   const args = [
     "upgrade",
     "--install",
-    OPERATOR_RELEASE,
+    options.release ?? OPERATOR_RELEASE,
     join(repositoryRoot(), "deploy", "helm", "steward"),
     "--kubeconfig",
     options.kubeconfig,
@@ -67,7 +69,7 @@ export async function installOperatorChart(options: ChartInstallOptions): Promis
 }
 
 /** `helm uninstall`: the operator and its RBAC go; the CRDs, clusters and their data stay. */
-export async function uninstallOperatorChart(kubeconfig: string): Promise<void> {
+export async function uninstallOperatorChart(kubeconfig: string, release = OPERATOR_RELEASE): Promise<void> {
   const helm = await helmBinary();
-  await run(helm, ["uninstall", OPERATOR_RELEASE, "--kubeconfig", kubeconfig, "--namespace", OPERATOR_NAMESPACE, "--wait", "--timeout", "2m"], { maxBuffer: 16 * 1024 * 1024 });
+  await run(helm, ["uninstall", release, "--kubeconfig", kubeconfig, "--namespace", OPERATOR_NAMESPACE, "--wait", "--timeout", "2m"], { maxBuffer: 16 * 1024 * 1024 });
 }
