@@ -35,7 +35,7 @@ export const quantity = z
 /** A quantity CEL rule for one field of an object: a quantity, and not negative. */
 function quantityRule(field: string, example: string): { rule: string; message: string; fieldPath: string } {
   return {
-    rule: `!has(self.${field}) || (isQuantity(string(self.${field})) && quantity(string(self.${field})).sign() >= 0)`,
+    rule: `!has(self.${field}) || (isQuantity(string(self.${field})) && !quantity(string(self.${field})).isLessThan(quantity('0')))`,
     message: `${field} must be a non-negative quantity such as ${example}`,
     fieldPath: `.${field}`,
   };
