@@ -28,7 +28,7 @@ export const TERMINATION_GRACE_SECONDS = 60;
 export const DEFAULT_AGENT_COMMAND = ["steward", "agent", "rabbitmq-sidecar"];
 
 export interface StatefulSetInput extends BuildInput {
-  /** The engine image, rabbitmq:<version> unless overridden. */
+  /** The engine image, rabbitmq:<pinned patch release> unless overridden. */
   engineImage: string;
   /** The steward image whose agent runs the sidecar (see agent/sidecar.ts for what it needs). */
   agentImage: string;

@@ -20,7 +20,7 @@ const REDIS_UID = 999;
 export interface StatefulSetInput extends BuildInput {
   /** The users file's content (from the auth Secret): its hash restarts pods when users change. */
   usersConf: string;
-  /** The engine image; default redis:<spec.version>. */
+  /** The engine image; default redis:<pinned patch of spec.version> (see PINNED_VERSIONS). */
   engineImage?: string;
   /** The steward image whose `steward agent redis-restore` seeds a new cluster from a backup. */
   agentImage: string;
@@ -32,7 +32,7 @@ export interface StatefulSetInput extends BuildInput {
 }
 
 /** The patch release each supported minor version runs (see common/engine-image.ts). */
-export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "7.0": "7.0.15", "7.2": "7.2.5" };
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "6.2": "6.2.16", "7.0": "7.0.15", "7.2": "7.2.5" };
 
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
   return pinnedEngineImage("redis", spec.version, PINNED_VERSIONS);
