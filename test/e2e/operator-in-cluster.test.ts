@@ -6,8 +6,8 @@
  * Read as a runbook:
  * - given the chart installed with watchNamespaces=[ns], the operator pod is Ready;
  * - when a MariaDB cluster is created, backed up and restored into a new cluster, each step
- *   completes and the restored cluster holds the rows; a Redis cluster the same (RabbitMQ is
- *   not in this file yet: its end-to-end files run a slimmer agent entry point);
+ *   completes and the restored cluster holds the rows; a Redis and a one-node RabbitMQ cluster
+ *   the same (created, backed up, restored, Ready);
  * - then neither the operator's log nor any Event in the namespaces says "forbidden" or names a
  *   PodSecurity violation;
  * - and `helm uninstall` removes the operator and its RBAC but keeps the CRDs and the clusters.
@@ -61,10 +61,11 @@ async function phase<T extends { status?: { phase?: string } }>(type: typeof RES
   return (await client.get(type, namespace, name)) as unknown as T | undefined;
 }
 
-async function readyCluster(name: string): Promise<DatabaseCluster> {
+/** Ready, and with a primary where the engine has one (RabbitMQ has none). */
+async function readyCluster(name: string, primary = true): Promise<DatabaseCluster> {
   return until(`cluster ${name} Ready`, async () => {
     const cluster = (await client.get(RESOURCES.DatabaseCluster, namespace, name)) as unknown as DatabaseCluster | undefined;
-    return cluster?.status?.phase === "Ready" && cluster.status.currentPrimary ? cluster : undefined;
+    return cluster?.status?.phase === "Ready" && (!primary || cluster.status.currentPrimary) ? cluster : undefined;
   }, 300_000);
 }
 
@@ -164,6 +165,29 @@ describe("the operator from the Helm chart, under the chart's RBAC, in a restric
     }, 400_000);
     expect(restore.status?.phase, JSON.stringify(restore.status)).toBe("Completed");
     await readyCluster("cache-copy");
+  }, 1_200_000);
+
+  it("creates, backs up and restores a RabbitMQ cluster", async () => {
+    await client.create({
+      apiVersion: "steward.dev/v1alpha1",
+      kind: "DatabaseCluster",
+      metadata: { name: "queue", namespace },
+      spec: { engine: "rabbitmq", replicas: 1, storage: { size: "1Gi" }, backup: { storage: "s3" } },
+    } as KubeObject);
+    await readyCluster("queue", false);
+    await client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: "queue-b1", namespace }, spec: { cluster: "queue" } } as KubeObject);
+    const backup = await until("backup queue-b1 Completed or Failed", async () => {
+      const read = await phase<DatabaseBackup>(RESOURCES.DatabaseBackup, "queue-b1");
+      return read?.status?.phase === "Completed" || read?.status?.phase === "Failed" ? read : undefined;
+    }, 300_000);
+    expect(backup.status?.phase, JSON.stringify(backup.status)).toBe("Completed");
+    await client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseRestore", metadata: { name: "queue-r1", namespace }, spec: { source: { backup: "queue-b1" }, target: { newCluster: "queue-copy" } } } as KubeObject);
+    const restore = await until("restore queue-r1 Completed or Failed", async () => {
+      const read = await phase<DatabaseRestore>(RESOURCES.DatabaseRestore, "queue-r1");
+      return read?.status?.phase === "Completed" || read?.status?.phase === "Failed" ? read : undefined;
+    }, 400_000);
+    expect(restore.status?.phase, JSON.stringify(restore.status)).toBe("Completed");
+    await readyCluster("queue-copy", false);
   }, 1_200_000);
 
   it("left no RBAC or Pod Security refusal in the operator's log or the Events", async () => {
