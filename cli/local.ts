@@ -82,9 +82,13 @@ export function localCommand(): Command {
     .description("Start the local cluster in the background and wait until it is ready")
     .option("--slot <n>", "use this slot (0..63) instead of the first free one")
     .option("--no-s3", "without the local S3 server")
+    .option("--operator <mode>", "chart: the Helm chart's operator pod in steward-system under its own ServiceAccount (default); host: a host process with the admin kubeconfig, for debugging")
     .option("--no-operator", "without the Steward operator")
     .option("--sample", "also create the sample MariaDB cluster (deploy/samples/mariadb.yaml) and wait until it is Ready")
-    .action(async (options: { slot?: string; s3: boolean; operator: boolean; sample?: boolean }, command: Command) => {
+    .action(async (options: { slot?: string; s3: boolean; operator?: string | boolean; sample?: boolean }, command: Command) => {
+      if (typeof options.operator === "string" && options.operator !== "chart" && options.operator !== "host") {
+        throw new Error(`--operator must be chart or host, not ${options.operator}`);
+      }
       const stateDir = stateDirOf(command);
       const running = runningDaemon(stateDir);
       if (running) {
@@ -99,12 +103,13 @@ export function localCommand(): Command {
         stateDir,
         slot: options.slot !== undefined ? Number(options.slot) : undefined,
         withS3: options.s3,
-        withOperator: options.operator,
+        withOperator: options.operator !== false,
+        operatorMode: options.operator === "host" ? "host" : "chart",
         progress: (line) => console.log(`  ${line.replace(/^\S+ /, "")}`),
       });
       printUsage(info);
       if (options.sample) {
-        if (!options.operator) throw new Error("--sample needs the operator (leave out --no-operator)");
+        if (options.operator === false) throw new Error("--sample needs the operator (leave out --no-operator)");
         await createSampleCluster(info.kubeconfig);
       }
     });

@@ -7,18 +7,19 @@ import { kubeconfigOption } from "./options.js";
 export function operatorCommand(): Command {
   return kubeconfigOption(new Command("operator"))
     .description("Run the Steward operator against the current kubeconfig (one leader at a time, via a Lease)")
-    .option("--namespace <namespace>", "reconcile only this namespace (default: all)")
+    .option("--namespace <namespaces>", "reconcile only this namespace, or these (comma-separated) (default: all)")
     .option("--no-leader-election", "run without a Lease (only when exactly one operator runs)")
     .option("--lease-namespace <namespace>", "namespace of the leader-election Lease (default: --namespace, else steward-system)")
     .option("--lease-name <name>", "name of the leader-election Lease", "steward-operator")
     .option("--identity <id>", "leader-election identity (default: hostname-pid)")
     .option("--metrics-port <port>", "serve /metrics, /healthz and /readyz on this port (0: off)", "8080")
     .action(async (options: { kubeconfig?: string; namespace?: string; leaderElection: boolean; leaseNamespace?: string; leaseName: string; identity?: string; metricsPort: string }) => {
+      const namespaces = options.namespace?.split(",").map((name) => name.trim()).filter(Boolean) ?? [];
       const manager = createOperator({
         kubeconfig: options.kubeconfig,
-        namespace: options.namespace,
+        namespaces,
         leaderElection: options.leaderElection,
-        leaseNamespace: options.leaseNamespace ?? options.namespace ?? "steward-system",
+        leaseNamespace: options.leaseNamespace ?? namespaces[0] ?? "steward-system",
         leaseName: options.leaseName,
         identity: options.identity,
         metricsPort: Number(options.metricsPort) || undefined,

@@ -5,6 +5,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { applyObjects, loadKubeConfig } from "./apply.js";
 import { startControlPlane, type RunningControlPlane } from "./controlplane/launcher.js";
 import { startProcess, waitFor, type ManagedProcess } from "./processes.js";
+import { installOperatorChart } from "./operator-chart.js";
 import { repositoryRoot } from "./repository.js";
 import { LOCAL_CLUSTER_ENV } from "../shared/local-cluster.js";
 import { startRuntime, type RunningRuntime } from "./runtime/runtime.js";
@@ -23,6 +24,8 @@ export interface LocalClusterOptions {
   withRuntime?: boolean;
   withS3?: boolean;
   withOperator?: boolean;
+  /** chart (default): installed with helm from deploy/helm/steward, a pod under its own ServiceAccount; host: a host process with the admin kubeconfig (debugging). */
+  operatorMode?: "chart" | "host";
   /** Restart backoff base of the runtime (the kubelet's 10 s by default). */
   backoffBaseMs?: number;
   hostsFile?: string;
@@ -149,6 +152,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const root = repositoryRoot();
       if (!existsSync(join(root, "dist", "cli", "main.js"))) {
         log("not starting the operator: dist/cli/main.js does not exist (run npm run build)");
+      } else if ((options.operatorMode ?? "chart") === "chart") {
+        await installOperatorChart({ kubeconfig: controlPlane.kubeconfig, log });
       } else {
         started.operator = startProcess({
           name: "operator",

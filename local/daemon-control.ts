@@ -52,6 +52,8 @@ export interface UpOptions {
   slot?: number;
   withS3?: boolean;
   withOperator?: boolean;
+  /** chart (default): the Helm chart's operator pod; host: a process on the host with the admin kubeconfig. */
+  operatorMode?: "chart" | "host";
   backoffBaseMs?: number;
   /** Progress lines from the daemon's log while waiting. */
   progress?: (line: string) => void;
@@ -73,7 +75,7 @@ export async function startDaemon(options: UpOptions): Promise<DaemonInfo> {
   const args = [...daemonCommand(), "--state-dir", stateDir];
   if (options.slot !== undefined) args.push("--slot", String(options.slot));
   if (options.withS3 === false) args.push("--no-s3");
-  if (options.withOperator) args.push("--operator");
+  if (options.withOperator) args.push("--operator", "--operator-mode", options.operatorMode ?? "chart");
   if (options.backoffBaseMs !== undefined) args.push("--backoff-base-ms", String(options.backoffBaseMs));
   const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd], cwd: stateDir });
   closeSync(fd);

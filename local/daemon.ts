@@ -17,12 +17,13 @@ const { values } = parseArgs({
     slot: { type: "string" },
     "no-s3": { type: "boolean", default: false },
     operator: { type: "boolean", default: false },
+    "operator-mode": { type: "string", default: "chart" },
     "backoff-base-ms": { type: "string" },
   },
 });
 const stateDir = values["state-dir"];
 if (!stateDir) {
-  console.error("usage: daemon --state-dir DIR [--slot N] [--no-s3] [--operator]");
+  console.error("usage: daemon --state-dir DIR [--slot N] [--no-s3] [--operator [--operator-mode chart|host]]");
   process.exit(2);
 }
 const infoFile = join(stateDir, "daemon.json");
@@ -35,6 +36,7 @@ try {
     slot: values.slot !== undefined ? Number(values.slot) : undefined,
     withS3: !values["no-s3"],
     withOperator: values.operator,
+    operatorMode: values["operator-mode"] === "host" ? "host" : "chart",
     backoffBaseMs: values["backoff-base-ms"] ? Number(values["backoff-base-ms"]) : undefined,
     log,
   });

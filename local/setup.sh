@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Steward's local cluster and its tests need on a fresh Debian machine, as root:
 # the engines from Debian's packages, the npm dependencies (Node 24 comes with them), the
-# Kubernetes control plane and the S3 server built from the Go module proxy (cached outside
+# Kubernetes control plane, the S3 server and helm built from the Go module proxy (cached outside
 # the repository, so a second run takes seconds), and the compiled CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +31,6 @@ bash local/k8s/build.sh >/dev/null
 if [[ -f local/s3/build.sh ]]; then bash local/s3/build.sh >/dev/null; fi
 # FerretDB: the wire-compatible stand-in for mongod in the MongoDB engine's data-path tests.
 bash local/ferretdb/build.sh >/dev/null
+# helm: the local cluster installs the operator's chart with it; the chart tests lint and render it.
+bash local/helm/build.sh >/dev/null
 npm run --silent build

@@ -14,6 +14,8 @@ export interface OperatorOptions {
   kubeconfig?: string;
   /** Watch only this namespace; default all namespaces. */
   namespace?: string;
+  /** Watch only these namespaces (each with its own informers; the chart's Roles-only mode). */
+  namespaces?: string[];
   leaderElection: boolean;
   leaseNamespace: string;
   leaseName: string;
@@ -46,9 +48,16 @@ export function createOperator(options: OperatorOptions): Manager {
   });
   // Per-database metrics beside the controller runtime's, on the same /metrics.
   const metrics = new DatabaseMetrics(manager.metrics);
-  manager.add(clusterController({ client, events, engines: options.engines, namespace: options.namespace, metrics }));
   const backupEngines = backupEnginesOf(options.plugins ?? ENGINE_PLUGINS);
-  for (const controller of backupControllers({ client, events, namespace: options.namespace, engines: backupEngines, metrics })) manager.add(controller);
+  // One set of controllers per watched namespace: with Roles instead of ClusterRoles the
+  // operator may not list across namespaces, so each namespace gets its own informers.
+  const namespaces = options.namespaces?.length ? options.namespaces : [options.namespace];
+  for (const namespace of namespaces) {
+    const named = <T extends { name: string }>(spec: T): T => (namespaces.length > 1 ? { ...spec, name: `${spec.name}/${namespace}` } : spec);
+    manager.add(named(clusterController({ client, events, engines: options.engines, namespace, metrics })));
+    for (const controller of backupControllers({ client, events, namespace, engines: backupEngines, metrics })) manager.add(named(controller));
+  }
+  // Templates are cluster-scoped: one controller whatever the namespaces.
   manager.add(templateController({ client }));
   return manager;
 }

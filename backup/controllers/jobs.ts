@@ -5,6 +5,7 @@ import type { KubeObject } from "../../shared/k8s/client.js";
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { storageEnvironment } from "./storage-access.js";
 import { AGENT_PROCESS_ENV } from "../agent/image.js";
+import { restrictedPodSpec } from "../../shared/k8s/pod-security.js";
 
 export const AGENT_SERVICE_ACCOUNT = "steward-agent";
 
@@ -74,7 +75,8 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
       ttlSecondsAfterFinished: 7 * 24 * 3600,
       template: {
         metadata: { labels: input.labels },
-        spec: {
+        // The agent reports progress into the resource's status: it needs its token.
+        spec: restrictedPodSpec({
           restartPolicy: "Never",
           serviceAccountName: AGENT_SERVICE_ACCOUNT,
           enableServiceLinks: false,
@@ -90,7 +92,7 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
             },
           ],
           volumes: [{ name: "scratch", emptyDir: {} }],
-        },
+        }, { apiAccess: true }),
       },
     },
   };

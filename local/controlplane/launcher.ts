@@ -148,6 +148,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${options.serviceCidr}`,
       "--authorization-mode=Node,RBAC",
+      // On by default since 1.25; named so nobody drops it: namespaces labelled
+      // pod-security.kubernetes.io/enforce=restricted refuse pods that do not comply.
+      "--enable-admission-plugins=PodSecurity",
       "--allow-privileged=true",
       "--profiling=false",
       "--v=1",

@@ -7,15 +7,42 @@ export const quantity = z
   .union([z.string(), z.number()])
   .meta({ "x-kubernetes-int-or-string": true, "x-steward-quantity": true });
 
-export const resourceList = z.object({
-  cpu: quantity.optional(),
-  memory: quantity.optional(),
-});
+/** A quantity CEL rule for one field of an object: a quantity, and not negative. */
+function quantityRule(field: string, example: string): { rule: string; message: string; fieldPath: string } {
+  return {
+    rule: `!has(self.${field}) || (isQuantity(string(self.${field})) && !quantity(string(self.${field})).isLessThan(quantity('0')))`,
+    message: `${field} must be a non-negative quantity such as ${example}`,
+    fieldPath: `.${field}`,
+  };
+}
 
-export const resourceRequirements = z.object({
-  requests: resourceList.optional(),
-  limits: resourceList.optional(),
-});
+export const resourceList = z
+  .object({
+    cpu: quantity.optional(),
+    memory: quantity.optional(),
+  })
+  .meta({ "x-kubernetes-validations": [quantityRule("cpu", "500m or 2"), quantityRule("memory", "512Mi or 2Gi")] });
+
+/** Both quantities of a field, when both parse: requests may not exceed limits (the pod would be refused). */
+function requestWithinLimit(field: "cpu" | "memory"): { rule: string; message: string; fieldPath: string } {
+  const request = `self.requests.${field}`;
+  const limit = `self.limits.${field}`;
+  return {
+    rule:
+      `!has(self.requests) || !has(self.limits) || !has(${request}) || !has(${limit}) || ` +
+      `!isQuantity(string(${request})) || !isQuantity(string(${limit})) || ` +
+      `quantity(string(${request})).compareTo(quantity(string(${limit}))) <= 0`,
+    message: `requests.${field} must not exceed limits.${field}`,
+    fieldPath: `.requests.${field}`,
+  };
+}
+
+export const resourceRequirements = z
+  .object({
+    requests: resourceList.optional(),
+    limits: resourceList.optional(),
+  })
+  .meta({ "x-kubernetes-validations": [requestWithinLimit("cpu"), requestWithinLimit("memory")] });
 
 export const localObjectReference = z.object({
   name: z.string().min(1).max(253),

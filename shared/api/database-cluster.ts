@@ -8,6 +8,7 @@ import {
   quantity,
   resourceRequirements,
 } from "./common.js";
+import { configKeyRules } from "./config-policy.js";
 import { CRON_MESSAGE, CRON_PATTERN, CRON_REGEX } from "./cron.js";
 
 export const ENGINES = ["mysql", "mongodb", "redis", "rabbitmq"] as const;
@@ -85,6 +86,30 @@ export const storageSpec = z
     ],
   });
 
+const CONFIG_KEY = "^[A-Za-z0-9_.-]{1,128}$";
+
+/**
+ * Engine settings, one line each in the engine's config file. A value with a line break could
+ * add any setting (or a section) behind the key checks, so values are one line; keys are plain
+ * names. Which keys each engine refuses: config-policy.ts, as spec-level rules (they need the engine).
+ */
+export const engineConfig = z
+  .record(
+    z.string().regex(new RegExp(CONFIG_KEY)),
+    // eslint-disable-next-line no-control-regex -- a NUL byte is exactly what this refuses
+    z.string().max(4096).regex(/^[^\r\n\x00]*$/, "a config value must be one line"),
+  )
+  .meta({
+    maxProperties: 128,
+    "x-kubernetes-validations": [
+      {
+        rule: `self.all(k, k.matches('${CONFIG_KEY}'))`,
+        messageExpression: `'spec.config.' + self.filter(k, !k.matches('${CONFIG_KEY}'))[0] + ' is not a setting name: use letters, digits, _, . and - (at most 128)'`,
+      },
+    ],
+  })
+  .describe("Engine configuration parameters (my.cnf, redis.conf, rabbitmq.conf keys), one line each");
+
 /** A parameter's value as written in a cluster's spec.template.parameters or a template default. */
 export const parameterValue = z.union([z.string(), z.number()]).meta({ "x-kubernetes-int-or-string": true });
 export type ParameterValue = z.infer<typeof parameterValue>;
@@ -112,7 +137,7 @@ const clusterSpecShape = {
     replicas: z.int().min(1).max(15).default(3).describe("Number of instances: primary plus replicas, or cluster members"),
     storage: storageSpec.default({ size: "1Gi" }),
     resources: resourceRequirements.optional(),
-    config: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string()).optional().describe("Engine configuration parameters (my.cnf, redis.conf, rabbitmq.conf keys)"),
+    config: engineConfig.optional(),
     database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).optional().describe("Database to create (MySQL); default the cluster name with - replaced by _"),
     username: z.string().regex(/^[A-Za-z0-9_]{1,32}$/).optional().describe("Application user in the connection Secret; default app"),
     failover: failoverPolicy.default({ delaySeconds: 5, dataLoss: "none" }),
@@ -174,6 +199,7 @@ export const databaseClusterResourceSpec = z
         message: "pointInTime is available for mysql and mongodb only",
         fieldPath: ".backup.pointInTime",
       },
+      ...configKeyRules(),
     ],
   });
 

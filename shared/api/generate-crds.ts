@@ -35,9 +35,14 @@ export function committedCrds(): { apiVersion: string; kind: string; metadata: {
     .map((file) => parse(readFileSync(join(dir, file), "utf8")) as { apiVersion: string; kind: string; metadata: { name: string } });
 }
 
+/** Where the CRDs are written: the repository's crds/ and the Helm chart's crds/ (Helm installs that folder before the templates). */
+export const CRD_FOLDERS = ["crds", "deploy/helm/steward/crds"] as const;
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const out = join(repositoryRoot(), "crds");
-  mkdirSync(out, { recursive: true });
-  for (const [name, text] of renderCrds()) writeFileSync(join(out, name), text);
-  console.log(`wrote ${KINDS.length} CRDs to ${out}`);
+  for (const folder of CRD_FOLDERS) {
+    const out = join(repositoryRoot(), folder);
+    mkdirSync(out, { recursive: true });
+    for (const [name, text] of renderCrds()) writeFileSync(join(out, name), text);
+    console.log(`wrote ${KINDS.length} CRDs to ${folder}`);
+  }
 }

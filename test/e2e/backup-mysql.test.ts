@@ -29,7 +29,7 @@ import { getStream, listObjects } from "../../backup/s3/objects.js";
 import { MeasureStream } from "../../backup/format/measure.js";
 import { S3_NAME, S3_NAMESPACE } from "../../local/s3/s3.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
-import { freshNamespace, runtime } from "./local-fixtures.js";
+import { restrictedNamespace, runtime } from "./local-fixtures.js";
 import { ensureCrds } from "./cluster-fixtures.js";
 
 const CLUSTER = "orders";
@@ -131,7 +131,7 @@ function keyOf(url: string): string {
 }
 
 beforeAll(async () => {
-  ({ namespace, remove } = await freshNamespace("backup"));
+  ({ namespace, remove } = await restrictedNamespace("backup"));
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
   const local = inject("s3");

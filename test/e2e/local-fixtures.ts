@@ -22,13 +22,23 @@ export function runtime(): RuntimeControl {
 }
 
 /** Creates a namespace with a random suffix; the returned function deletes it. */
-export async function freshNamespace(prefix: string): Promise<{ namespace: string; remove: () => Promise<void> }> {
+export async function freshNamespace(prefix: string, labels: Record<string, string> = {}): Promise<{ namespace: string; remove: () => Promise<void> }> {
   const { core } = clients();
   const namespace = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: namespace, labels } } });
   // The service-account controller must have made "default" before pods are admitted.
   await waitFor(`service account default in ${namespace}`, async () => Boolean(await core.readNamespacedServiceAccount({ name: "default", namespace })), 30_000);
   return { namespace, remove: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)) };
+}
+
+/**
+ * A namespace where the API server's PodSecurity admission enforces the "restricted" level: a
+ * pod Steward creates that does not comply is refused (the StatefulSet or Job then reports
+ * FailedCreate and the test times out on the missing pod, with the refusal in its events).
+ * For the files that run Steward's own pods; the runtime's tests use raw pods (hostPath, root).
+ */
+export function restrictedNamespace(prefix: string): Promise<{ namespace: string; remove: () => Promise<void> }> {
+  return freshNamespace(prefix, { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" });
 }
 
 export async function apply(objects: object[]): Promise<void> {

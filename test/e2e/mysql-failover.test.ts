@@ -18,7 +18,7 @@ import { ANNOTATIONS } from "../../shared/api/index.js";
 import { RESOURCES } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { switchoverCommand } from "../../cli/switchover.js";
-import { apply, freshNamespace, runtime } from "./local-fixtures.js";
+import { apply, restrictedNamespace, runtime } from "./local-fixtures.js";
 import { killPrimaryAndWait, readCluster, watchPrimaryService, type Connection } from "./cluster-fixtures.js";
 import { connect, createIdsTable, missingIds, startWriter, waitForReady, provisionMariadbCluster, type ProvisionedCluster, type MysqlOperator } from "./mysql-fixtures.js";
 
@@ -29,7 +29,7 @@ let connection: Connection;
 let provisioned: ProvisionedCluster | undefined;
 
 beforeAll(async () => {
-  provisioned = await provisionMariadbCluster(inject("kubeconfig"), freshNamespace, apply, "mysql", NAME);
+  provisioned = await provisionMariadbCluster(inject("kubeconfig"), restrictedNamespace, apply, "mysql", NAME);
   ({ namespace, operator, connection } = provisioned);
   await createIdsTable(connection);
 }, 300_000);

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ANNOTATIONS } from "../../shared/api/index.js";
 import { RESOURCES } from "../../shared/k8s/client.js";
-import { apply, freshNamespace, runtime } from "./local-fixtures.js";
+import { apply, restrictedNamespace, runtime } from "./local-fixtures.js";
 import { readCluster, type Connection } from "./cluster-fixtures.js";
 import { connect, createIdsTable, missingIds, startWriter, waitForReady, provisionMariadbCluster, type ProvisionedCluster, type MysqlOperator } from "./mysql-fixtures.js";
 
@@ -25,7 +25,7 @@ let connection: Connection;
 let provisioned: ProvisionedCluster | undefined;
 
 beforeAll(async () => {
-  provisioned = await provisionMariadbCluster(inject("kubeconfig"), freshNamespace, apply, "mysqlops", NAME);
+  provisioned = await provisionMariadbCluster(inject("kubeconfig"), restrictedNamespace, apply, "mysqlops", NAME);
   ({ namespace, operator, connection } = provisioned);
 }, 300_000);
 

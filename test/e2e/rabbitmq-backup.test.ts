@@ -20,7 +20,7 @@ import { RabbitmqBackup } from "../../operators/rabbitmq/backup/rabbitmq-backup.
 import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabbitmq/names.js";
 import type { Manager } from "../../shared/runtime/manager.js";
 import { installCrds } from "../integration/runtime-fixtures.js";
-import { freshNamespace, waitFor } from "./local-fixtures.js";
+import { restrictedNamespace, waitFor } from "./local-fixtures.js";
 
 const SOURCE = "events";
 const COPY = "events-copy";
@@ -70,7 +70,7 @@ async function canLogIn(host: string, user: string, password: string, vhost: str
 beforeAll(async () => {
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await installCrds(client);
-  ({ namespace, remove: removeNamespace } = await freshNamespace("rmq-backup"));
+  ({ namespace, remove: removeNamespace } = await restrictedNamespace("rmq-backup"));
   const s3 = inject("s3");
   await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
   await client.create({

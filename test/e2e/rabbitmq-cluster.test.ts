@@ -28,7 +28,7 @@ import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabb
 import type { Manager } from "../../shared/runtime/manager.js";
 import { SteadyTraffic, type TrafficStats } from "../fixtures/rabbitmq.js";
 import { installCrds } from "../integration/runtime-fixtures.js";
-import { freshNamespace, runtime, waitFor } from "./local-fixtures.js";
+import { restrictedNamespace, runtime, waitFor } from "./local-fixtures.js";
 
 const NAME = "mq";
 let client: KubeClient;
@@ -98,7 +98,7 @@ beforeAll(async () => {
   // refuses the DatabaseCluster CRD there; applying crds/ as they are (as the integration
   // tests do) installs it with its CEL rules.
   await installCrds(client);
-  ({ namespace, remove: removeNamespace } = await freshNamespace("rabbitmq"));
+  ({ namespace, remove: removeNamespace } = await restrictedNamespace("rabbitmq"));
   const engine = new RabbitmqEngine({
     agentImage: "steward:local",
     // cli/agent.ts does not list `rabbitmq-sidecar` yet: run the same sidecar through its own entry.

@@ -22,7 +22,7 @@ import { createS3Client } from "../../backup/s3/client.js";
 import { getStream } from "../../backup/s3/objects.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
 import { USERS, redisNames } from "../../operators/redis/names.js";
-import { apply, freshNamespace, runtime } from "./local-fixtures.js";
+import { apply, restrictedNamespace, runtime } from "./local-fixtures.js";
 import { connectionOf, readCluster, type Connection } from "./cluster-fixtures.js";
 import { appClient, missingIds, redisCluster, runKillRounds, startRedisOperator, startWriter, waitForReady, type RedisOperator } from "./redis-fixtures.js";
 
@@ -43,7 +43,7 @@ async function until<T>(what: string, read: () => Promise<T | undefined>, timeou
 }
 
 beforeAll(async () => {
-  ({ namespace, remove } = await freshNamespace("redis"));
+  ({ namespace, remove } = await restrictedNamespace("redis"));
   operator = await startRedisOperator(inject("kubeconfig"), namespace);
   await apply([redisCluster(namespace, NAME)]);
   await waitForReady(operator.client, namespace, NAME, 3, 180_000);

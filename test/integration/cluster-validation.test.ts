@@ -64,6 +64,52 @@ describe("a DatabaseCluster the API server refuses at creation", () => {
     expect(message).toMatch(expected);
   });
 
+  // Engine settings that would turn off authentication, load code, move files or take over
+  // what the operator sets; and resources that are no quantity. The message names the key.
+  const hardening: [string, Record<string, unknown>, RegExp][] = [
+    ["skip-grant-tables on mariadb", { engine: "mysql", flavor: "mariadb", config: { "skip-grant-tables": "ON" } }, /spec\.config.*spec\.config\.skip-grant-tables is refused for mysql/],
+    ["loose_skip_grant_tables (another spelling)", { engine: "mysql", config: { loose_skip_grant_tables: "1" } }, /spec\.config\.loose_skip_grant_tables is refused/],
+    ["init-file", { engine: "mysql", config: { "init-file": "/tmp/evil.sql" } }, /spec\.config\.init-file is refused/],
+    ["plugin-load-add", { engine: "mysql", config: { plugin_load_add: "auth_test_plugin.so" } }, /spec\.config\.plugin_load_add is refused/],
+    ["secure-file-priv", { engine: "mysql", config: { "secure-file-priv": "" } }, /spec\.config\.secure-file-priv is refused/],
+    ["server-id, owned by the operator", { engine: "mysql", config: { server_id: "7" } }, /spec\.config\.server_id is refused/],
+    ["disable-log-bin", { engine: "mysql", config: { "disable-log-bin": "1" } }, /spec\.config\.disable-log-bin is refused/],
+    ["a gtid setting", { engine: "mysql", flavor: "mariadb", config: { gtid_strict_mode: "OFF" } }, /spec\.config\.gtid_strict_mode is refused/],
+    ["a config value with a newline", { engine: "mysql", config: { max_connections: "100\nskip-grant-tables" } }, /spec\.config\.max_connections.*should match/],
+    ["a config key that is no setting name", { engine: "mysql", config: { "max connections": "100" } }, /spec\.config\.max connections is not a setting name/],
+    ["rename-command on redis", { engine: "redis", config: { "rename-command": "CONFIG \"\"" } }, /spec\.config\.rename-command is refused for redis/],
+    ["enable-debug-command on redis", { engine: "redis", config: { "Enable-Debug-Command": "yes" } }, /spec\.config\.Enable-Debug-Command is refused/],
+    ["enable-module-command on redis", { engine: "redis", config: { "enable-module-command": "yes" } }, /spec\.config\.enable-module-command is refused/],
+    ["loadmodule on redis", { engine: "redis", config: { loadmodule: "/tmp/evil.so" } }, /spec\.config\.loadmodule is refused/],
+    ["replicaof on redis", { engine: "redis", config: { replicaof: "10.0.0.1 6379" } }, /spec\.config\.replicaof is refused/],
+    ["masterauth on redis", { engine: "redis", config: { masterauth: "x" } }, /spec\.config\.masterauth is refused/],
+    ["dir and dbfilename on redis", { engine: "redis", config: { dir: "/etc" } }, /spec\.config\.dir is refused/],
+    ["min-replicas-to-write while dataLoss is none", { engine: "redis", config: { "min-replicas-to-write": "0" } }, /spec\.config\.min-replicas-to-write is set by Steward while failover\.dataLoss is none/],
+    ["the default user on rabbitmq", { engine: "rabbitmq", config: { default_user: "guest" } }, /spec\.config\.default_user is refused for rabbitmq/],
+    ["loopback_users on rabbitmq", { engine: "rabbitmq", config: { "loopback_users.guest": "false" } }, /spec\.config\.loopback_users\.guest is refused/],
+    ["an auth backend on rabbitmq", { engine: "rabbitmq", config: { "auth_backends.1": "internal" } }, /spec\.config\.auth_backends\.1 is refused/],
+    ["load_definitions on rabbitmq", { engine: "rabbitmq", config: { load_definitions: "/tmp/defs.json" } }, /spec\.config\.load_definitions is refused/],
+    ["a listener on rabbitmq", { engine: "rabbitmq", config: { "listeners.tcp.default": "5673" } }, /spec\.config\.listeners\.tcp\.default is refused/],
+    ["cpu: lots", { engine: "redis", resources: { requests: { cpu: "lots" } } }, /spec\.resources\.requests\.cpu.*cpu must be a non-negative quantity/],
+    ["a memory limit that is no quantity", { engine: "redis", resources: { limits: { memory: "1 GB" } } }, /spec\.resources\.limits\.memory.*memory must be a non-negative quantity/],
+    ["a negative cpu request", { engine: "redis", resources: { requests: { cpu: "-1" } } }, /spec\.resources\.requests\.cpu.*non-negative quantity/],
+    ["a memory request above its limit", { engine: "mysql", resources: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } } }, /spec\.resources\.requests\.memory.*must not exceed limits\.memory/],
+  ];
+
+  it.each(hardening)("refuses %s, naming the key", async (_what, spec, expected) => {
+    const message = await refusal(cluster(`bad-${Math.random().toString(36).slice(2, 8)}`, spec));
+    expect(message).toMatch(expected);
+  });
+
+  it("accepts ordinary settings and quantities the same rules look at", async () => {
+    const ok = await test.client.create<KubeObject & { spec: { config: Record<string, string> } }>(
+      cluster("tuned", { engine: "mysql", config: { max_connections: "500", log_bin_trust_function_creators: "1", "innodb-buffer-pool-instances": "2" }, resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: 2, memory: "1Gi" } } }),
+    );
+    expect(ok.spec.config.max_connections).toBe("500");
+    await test.client.create(cluster("tuned-redis", { engine: "redis", config: { "maxmemory-policy": "allkeys-lru", "min-replicas-to-write": "1" }, failover: { dataLoss: "allowed" } }));
+    await test.client.create(cluster("tuned-rabbit", { engine: "rabbitmq", config: { channel_max: "1024", "vm_memory_high_watermark.relative": "0.6" } }));
+  });
+
   it("refuses a name too long for the pods and Services derived from it", async () => {
     const message = await refusal(cluster("a".repeat(41), { engine: "redis" }));
     expect(message).toMatch(/metadata\.name must be at most 40 characters/);

@@ -9,12 +9,15 @@
  * - one `data` volume claim per pod; volumeClaimTemplates cannot change in place, so growth
  *   patches each claim and the template keeps the size it was created with;
  * - deletionPolicy RetainData keeps the claims when the cluster is deleted, DeleteData removes
- *   them; scaling in always keeps them.
+ *   them; scaling in always keeps them;
+ * - Pod Security "restricted" for the whole pod, whatever containers the engine put in it
+ *   (shared/k8s/pod-security.ts).
  */
 import type { V1Affinity, V1PodSpec, V1StatefulSet } from "@kubernetes/client-node";
 import { ANNOTATIONS } from "../../../shared/api/index.js";
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { owned, type BuildInput } from "./build-input.js";
+import { restrictedPodSpec } from "../../../shared/k8s/pod-security.js";
 
 /** A hash of what the pods read at start: a change restarts them (a new pod template revision). */
 export const CONFIG_HASH_ANNOTATION = "steward.dev/config-hash";
@@ -65,7 +68,8 @@ export function buildClusterStatefulSet(input: BuildInput, shape: StatefulSetSha
       selector: { matchLabels: shape.selector },
       template: {
         metadata: { labels: shape.labels, annotations: shape.podAnnotations },
-        spec: shape.pod,
+        // Database pods never call the API server: the operator does, and tells them through it.
+        spec: restrictedPodSpec(shape.pod, { apiAccess: false }),
       },
       volumeClaimTemplates: [
         {

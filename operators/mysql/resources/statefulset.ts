@@ -10,6 +10,7 @@ import { buildMyCnf, buildStartScript, configHash } from "../config.js";
 import { AGENT_PORT, CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, clusterLabels, mysqlNames, podSelector } from "../names.js";
 import { CONFIG_KEYS } from "./config-map.js";
 import { buildMysqldExporter } from "./metrics-exporter.js";
+import { pinnedEngineImage } from "../../common/engine-image.js";
 
 export const ENGINE_CONTAINER = "database";
 export const INIT_CONTAINER = "init";
@@ -32,8 +33,15 @@ export interface StatefulSetInput extends BuildInput {
   extraContainers?: V1Container[];
 }
 
+/** The patch release each supported minor version runs (see common/engine-image.ts). */
+export const PINNED_VERSIONS = {
+  mariadb: { "10.11": "10.11.14", "11.4": "11.4.8" },
+  mysql: { "8.4": "8.4.6" },
+} as const;
+
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
-  return `${spec.flavor === "mariadb" ? "mariadb" : "mysql"}:${spec.version}`;
+  const repository = spec.flavor === "mariadb" ? "mariadb" : "mysql";
+  return pinnedEngineImage(repository, spec.version, PINNED_VERSIONS[repository]);
 }
 
 /**

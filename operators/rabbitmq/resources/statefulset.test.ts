@@ -34,7 +34,7 @@ describe("buildStatefulSet", () => {
   });
 
   it("runs the official image's rabbitmq-server with the AMQP port as readiness and a draining preStop hook", () => {
-    expect(engine.image).toBe("rabbitmq:3.13");
+    expect(engine.image).toBe("rabbitmq:3.13.7");
     expect(engine.command).toEqual(["rabbitmq-server"]);
     expect(engine.readinessProbe?.tcpSocket?.port).toBe("amqp");
     expect(engine.livenessProbe).toBeUndefined();

@@ -14,6 +14,7 @@ import {
   erlangVmArgs,
 } from "../config.js";
 import { COOKIE_KEY, CREDENTIAL_KEYS, PORTS, RABBITMQ_PATHS, clusterLabels, podSelector, rabbitmqNames } from "../names.js";
+import { pinnedEngineImage } from "../../common/engine-image.js";
 
 export const ENGINE_CONTAINER = "rabbitmq";
 export const SETUP_CONTAINER = "setup";
@@ -27,7 +28,7 @@ export const TERMINATION_GRACE_SECONDS = 60;
 export const DEFAULT_AGENT_COMMAND = ["steward", "agent", "rabbitmq-sidecar"];
 
 export interface StatefulSetInput extends BuildInput {
-  /** The engine image, rabbitmq:<version> unless overridden. */
+  /** The engine image, rabbitmq:<pinned patch release> unless overridden. */
   engineImage: string;
   /** The steward image whose agent runs the sidecar (see agent/sidecar.ts for what it needs). */
   agentImage: string;
@@ -44,8 +45,11 @@ export interface StatefulSetInput extends BuildInput {
   existingClaimSize?: string;
 }
 
+/** The patch release each supported minor version runs (see common/engine-image.ts). */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "3.12": "3.12.14", "3.13": "3.13.7" };
+
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
-  return `rabbitmq:${spec.version}`;
+  return pinnedEngineImage("rabbitmq", spec.version, PINNED_VERSIONS);
 }
 
 function env(name: string, value: string): V1EnvVar {
@@ -129,7 +133,9 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     readinessProbe: { tcpSocket: { port: "amqp" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 },
     lifecycle: { preStop: { exec: { command: ["sh", "-c", buildPreStopScript()] } } },
     resources: spec.resources as V1Container["resources"],
-    securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false },
+    // The Erlang VM writes outside the volumes (crash dumps in its working directory, the
+    // image's generated files under /etc/rabbitmq), so its root stays writable.
+    securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: false },
     volumeMounts: [
       mount("home", RABBITMQ_PATHS.home),
       mount("data", RABBITMQ_PATHS.data),

@@ -14,7 +14,7 @@ describe("buildStatefulSet", () => {
   const redis = pod.containers[0]!;
 
   it("runs the official image's redis-server from a start command bound to the pod IP, with no secret in its args or env values", () => {
-    expect(redis.image).toBe("redis:7.0");
+    expect(redis.image).toBe("redis:7.0.15");
     expect(redis.command!.join(" ")).toContain('--bind "$POD_IP"');
     const text = JSON.stringify(statefulSet);
     for (const password of Object.values(TEST_PASSWORDS)) expect(text).not.toContain(password);

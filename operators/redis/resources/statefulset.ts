@@ -10,6 +10,7 @@ import { REDIS_PATHS, REDIS_PORT, clusterLabels, podSelector, redisNames } from 
 import { AUTH_KEYS } from "./auth-secret.js";
 import { CONFIG_KEYS } from "./config-map.js";
 import { buildRedisExporter } from "./metrics-exporter.js";
+import { pinnedEngineImage } from "../../common/engine-image.js";
 
 export const ENGINE_CONTAINER = "redis";
 export const RESTORE_CONTAINER = "restore";
@@ -20,7 +21,7 @@ const REDIS_UID = 999;
 export interface StatefulSetInput extends BuildInput {
   /** The users file's content (from the auth Secret): its hash restarts pods when users change. */
   usersConf: string;
-  /** The engine image; default redis:<spec.version>. */
+  /** The engine image; default redis:<pinned patch of spec.version> (see PINNED_VERSIONS). */
   engineImage?: string;
   /** The steward image whose `steward agent redis-restore` seeds a new cluster from a backup. */
   agentImage: string;
@@ -31,8 +32,11 @@ export interface StatefulSetInput extends BuildInput {
   existingClaimSize?: string;
 }
 
+/** The patch release each supported minor version runs (see common/engine-image.ts). */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = { "6.2": "6.2.16", "7.0": "7.0.15", "7.2": "7.2.5" };
+
 export function defaultEngineImage(spec: BuildInput["spec"]): string {
-  return `redis:${spec.version}`;
+  return pinnedEngineImage("redis", spec.version, PINNED_VERSIONS);
 }
 
 /**
