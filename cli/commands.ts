@@ -36,6 +36,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./restore.js")).restoreCommand(),
   },
   {
+    name: "console",
+    usage: "[options]",
+    description: "Open the web console: databases, backups, restores and the catalog, with your own Kubernetes identity",
+    load: async () => (await import("../console/command.js")).consoleCommand(),
+  },
+  {
     name: "local",
     usage: "[options]",
     description: "A local Kubernetes cluster on this machine (needs root): real control plane, process runtime, S3, operator",

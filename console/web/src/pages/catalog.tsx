@@ -1,0 +1,168 @@
+import { useEffect, useState } from "preact/hooks";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { STEWARD } from "../access.js";
+import { ApiError, anyObject, call, templateList, type AnyObject } from "../api.js";
+import { ErrorText, GatedButton } from "../components.js";
+
+/** The DatabaseTemplate contract as far as the form needs it (the catalog's own schema is the authority). */
+const parameter = z.looseObject({
+  name: z.string(),
+  path: z.string().optional(),
+  title: z.string().optional(),
+  type: z.string().default("string"),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  enum: z.array(z.union([z.string(), z.number()])).optional(),
+  minimum: z.union([z.string(), z.number()]).optional(),
+  maximum: z.union([z.string(), z.number()]).optional(),
+  format: z.string().optional(),
+  pattern: z.string().optional(),
+});
+const size = z.looseObject({ name: z.string(), replicas: z.number().optional(), storage: z.looseObject({ size: z.union([z.string(), z.number()]).optional() }).optional(), resources: z.unknown().optional() });
+const templateSpec = z.looseObject({
+  title: z.string().optional(),
+  description: z.string().optional(),
+  engine: z.string().optional(),
+  flavor: z.string().optional(),
+  sizes: z.array(size).default([]),
+  defaultSize: z.string().optional(),
+  parameters: z.array(parameter).default([]),
+  locked: z.array(z.string()).default([]),
+});
+type TemplateSpec = z.infer<typeof templateSpec>;
+type Parameter = z.infer<typeof parameter>;
+
+function specOf(template: AnyObject): TemplateSpec {
+  return templateSpec.parse((template as { spec?: unknown }).spec ?? {});
+}
+
+export function CatalogPage(props: { template?: string }) {
+  const [list, setList] = useState<z.infer<typeof templateList>>();
+  const [error, setError] = useState<string>();
+  useEffect(() => void call("GET", "/api/templates", templateList).then(setList, (failure: unknown) => setError(String(failure))), []);
+  const chosen = list?.items.find((item) => item.metadata.name === props.template);
+  return (
+    <section aria-labelledby="catalog-title">
+      <h1 id="catalog-title">Catalog</h1>
+      <ErrorText error={error} />
+      {list && !list.installed && <p class="notice" role="status">{list.message}</p>}
+      {list?.installed && list.message && <p class="error">{list.message}</p>}
+      {chosen ? (
+        <DeployForm template={chosen} />
+      ) : (
+        <ul class="cards">
+          {list?.items.map((item) => {
+            const spec = specOf(item);
+            return (
+              <li key={item.metadata.name} class="card template">
+                <h2><a href={`#/catalog/${item.metadata.name}`}>{spec.title ?? item.metadata.name}</a></h2>
+                <p class="sub">{spec.engine}{spec.flavor ? ` (${spec.flavor})` : ""}</p>
+                <p>{spec.description}</p>
+                <p class="sub">Sizes: {spec.sizes.map((entry) => entry.name).join(", ") || "one"}</p>
+              </li>
+            );
+          })}
+          {list?.installed && list.items.length === 0 && <li>No templates yet. Admins add them with kubectl apply.</li>}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function initialValues(parameters: Parameter[]): Record<string, string> {
+  return Object.fromEntries(parameters.map((entry) => [entry.name, entry.default !== undefined ? String(entry.default) : entry.enum?.[0] !== undefined ? String(entry.enum[0]) : ""]));
+}
+
+function typed(entry: Parameter, value: string): string | number | boolean {
+  if (entry.type === "integer" || entry.type === "number") return Number(value);
+  if (entry.type === "boolean") return value === "true";
+  return value;
+}
+
+function DeployForm(props: { template: AnyObject }) {
+  const spec = specOf(props.template);
+  const [namespace, setNamespace] = useState("default");
+  const [name, setName] = useState("");
+  const [sizeName, setSizeName] = useState(spec.defaultSize ?? spec.sizes[0]?.name ?? "");
+  const [values, setValues] = useState(initialValues(spec.parameters));
+  const [preview, setPreview] = useState<string>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+  const [created, setCreated] = useState<string>();
+  const parameters = Object.fromEntries(spec.parameters.filter((entry) => values[entry.name] !== "").map((entry) => [entry.name, typed(entry, values[entry.name] ?? "")]));
+  const body = (dryRun: boolean) => ({ namespace, name, template: { name: props.template.metadata.name, ...(sizeName ? { size: sizeName } : {}), parameters }, dryRun });
+  const sent = { apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name, namespace }, spec: { template: body(false).template } };
+  const submit = (dryRun: boolean) => {
+    setError(undefined);
+    setFieldErrors({});
+    call("POST", "/api/deploy", anyObject, body(dryRun)).then(
+      (object) => (dryRun ? setPreview(stringify(object)) : setCreated(`${namespace}/${name}`)),
+      (failure: unknown) => {
+        if (failure instanceof ApiError) {
+          const byField: Record<string, string> = {};
+          for (const cause of failure.causes) {
+            const target = spec.parameters.find((entry) => cause.field.endsWith(`.${entry.name}`) || (entry.path && cause.field.endsWith(entry.path)));
+            byField[target?.name ?? (cause.field.endsWith("name") ? "name" : "")] = cause.message;
+          }
+          setFieldErrors(byField);
+        }
+        setError(String(failure instanceof Error ? failure.message : failure));
+      },
+    );
+  };
+  const chosenSize = spec.sizes.find((entry) => entry.name === sizeName);
+  return (
+    <form class="deploy" onSubmit={(event) => (event.preventDefault(), submit(false))}>
+      <p class="crumbs"><a href="#/catalog">← Catalog</a></p>
+      <h2>{spec.title ?? props.template.metadata.name}</h2>
+      <p>{spec.description}</p>
+      <label>Namespace<input id="deploy-namespace" type="text" value={namespace} required onInput={(event) => setNamespace(event.currentTarget.value)} /></label>
+      <label>Name<input id="deploy-name" type="text" value={name} required aria-invalid={Boolean(fieldErrors.name)} onInput={(event) => setName(event.currentTarget.value)} /></label>
+      {fieldErrors.name && <p class="error">{fieldErrors.name}</p>}
+      {spec.sizes.length > 0 && (
+        <fieldset>
+          <legend>Size</legend>
+          {spec.sizes.map((entry) => (
+            <label class="choice" key={entry.name}>
+              <input type="radio" name="size" value={entry.name} checked={sizeName === entry.name} onChange={() => setSizeName(entry.name)} /> {entry.name}
+              <span class="sub"> {entry.replicas ?? "?"} instances, {String(entry.storage?.size ?? "?")} each</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {spec.parameters.map((entry) => (
+        <div key={entry.name}>
+          <label>
+            {entry.title ?? entry.name}
+            {entry.enum ? (
+              <select value={values[entry.name]} onChange={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })}>
+                {entry.enum.map((option) => <option key={String(option)} value={String(option)}>{String(option)}</option>)}
+              </select>
+            ) : (
+              <input type={entry.type === "integer" || entry.type === "number" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
+            )}
+          </label>
+          {entry.minimum !== undefined && <span class="sub"> at least {String(entry.minimum)}</span>}
+          {fieldErrors[entry.name] && <p class="error">{fieldErrors[entry.name]}</p>}
+        </div>
+      ))}
+      {spec.locked.length > 0 && <p class="sub">Set by the template and locked: {spec.locked.join(", ")}</p>}
+      <p class="summary" aria-live="polite">
+        {name || "(name)"} in {namespace}: {spec.title ?? props.template.metadata.name}, size {sizeName || "default"}{chosenSize ? ` (${chosenSize.replicas ?? "?"} × ${String(chosenSize.storage?.size ?? "?")})` : ""}
+        {Object.entries(parameters).map(([key, value]) => `, ${key} ${String(value)}`).join("")}
+      </p>
+      <details open>
+        <summary>YAML</summary>
+        <pre class="yaml">{preview ?? stringify(sent)}</pre>
+      </details>
+      <ErrorText error={error} />
+      {created && <p role="status" class="ok-text">Created <a href={`#/db/${created}`}>{created}</a>.</p>}
+      <div class="actions">
+        <button type="button" class="plain" id="deploy-dry-run" onClick={() => submit(true)}>Check with the server (dry run)</button>
+        <GatedButton id="deploy-create" kind="primary" check={{ verb: "create", group: STEWARD, resource: "databaseclusters", namespace }} blocked={name ? undefined : "enter a name"} onClick={() => submit(false)}>
+          Create
+        </GatedButton>
+      </div>
+    </form>
+  );
+}
