@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
+import { KubeApiError } from "../../shared/k8s/errors.js";
 import { rootLogger, type Logger } from "../../shared/log.js";
 import { changeCluster, checkAccess, clusterEvents, connectionDetails, createBackup, createRestore, revealPassword, snapshot } from "./api.js";
 import { deployTemplate, listStorages, listTemplates, testStorage } from "./catalog.js";
@@ -79,8 +80,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       let username: string;
       try {
         username = await whoAmI(userConfig);
-      } catch {
-        throw new HttpError(401, "the API server did not accept this token");
+      } catch (error) {
+        if (error instanceof KubeApiError && error.statusCode === 401) throw new HttpError(401, "the API server did not accept this token");
+        throw new HttpError(502, `could not ask the API server who this token is: ${error instanceof Error ? error.message : String(error)}`);
       }
       const next = sessions.rotate(session, new UserApi(userConfig, username));
       await session.identity?.close();
@@ -125,6 +127,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       sendJson(response, 421, { message: `this console answers only to ${[...allowedHosts].join(", ")}` });
       return;
     }
+    // Paths carry no credentials (tokens travel in bodies and headers only); query strings are not logged.
+    response.on("finish", () => log.debug({ method: request.method, path: (request.url ?? "").split("?")[0], status: response.statusCode, ms: Date.now() - started }, "request"));
     let session = sessions.find(request);
     if (!session) {
       session = sessions.create(localUser);
@@ -136,8 +140,6 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       if (!response.headersSent) sendError(response, error);
       else response.end();
     }
-    // Paths carry no credentials (tokens travel in bodies and headers only); query strings are not logged.
-    response.on("finish", () => log.debug({ method: request.method, path: (request.url ?? "").split("?")[0], status: response.statusCode, ms: Date.now() - started }, "request"));
   };
 
   const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
