@@ -4,6 +4,7 @@
  * end (and as JSON with --json). Numbers, never pass/fail: goals live in the issues.
  */
 import { benchBackup } from "./backup.js";
+import { benchConsole } from "./console.js";
 import { benchLocal } from "./local.js";
 import { benchMysql } from "./mysql.js";
 import { benchOperator } from "./operator.js";
@@ -19,6 +20,7 @@ const BENCHES: Record<string, Bench> = {
   redis: benchRedis,
   rabbitmq: benchRabbitmq,
   backup: benchBackup,
+  console: () => benchConsole(1000),
 };
 
 const args = process.argv.slice(2);

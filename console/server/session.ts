@@ -21,6 +21,7 @@ export interface Session<Identity> {
 
 export class SessionStore<Identity> {
   private readonly sessions = new Map<string, Session<Identity>>();
+  private created = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -39,6 +40,8 @@ export class SessionStore<Identity> {
   }
 
   create(identity?: Identity): Session<Identity> {
+    // Sessions are only dropped when looked up; sweep now and then so abandoned ones go too.
+    if (++this.created % 1000 === 0) for (const [id, old] of this.sessions) if (this.now() - old.lastSeen > IDLE_MS) this.sessions.delete(id);
     const session = { id: randomBytes(32).toString("base64url"), csrf: randomBytes(32).toString("base64url"), identity, lastSeen: this.now() };
     this.sessions.set(session.id, session);
     return session;
