@@ -31,6 +31,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   const viewport = page.viewportSize();
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-desktop-top.png`) });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
   if (viewport) await page.setViewportSize(viewport);

@@ -1,0 +1,221 @@
+/**
+ * The web console end to end, in Debian's chromium, against the local cluster: real
+ * kube-apiserver with RBAC, the operator as a process, a 1-instance MariaDB cluster, the local
+ * S3 server. Read as a runbook:
+ * - given the console open on the database list, when a cluster is created, then its row
+ *   appears and its phase moves to Ready without a reload;
+ * - "Back up now" on the detail page shows the backup reach Completed;
+ * - the restore dialog, driven with the keyboard only, restores that backup into a new cluster
+ *   and the restore reaches Completed; an in-place restore stays refused (in the page and by
+ *   the server) until the cluster's name is typed;
+ * - a ServiceAccount bound to the built-in "view" ClusterRole signs in with its token and sees
+ *   the mutating buttons disabled with the reason;
+ * - the catalog says it is not installed (no DatabaseTemplate CRD); "Test connection" on a
+ *   backup storage makes a real S3 call;
+ * - no page has a serious or critical axe violation; mutations without the CSRF token are refused.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { parseAllDocuments } from "yaml";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
+import { KubeTransport } from "../../shared/k8s/transport.js";
+import { WEB_ROOT } from "../../console/command.js";
+import { startConsole, type RunningConsole } from "../../console/server/server.js";
+import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
+import { ensureCrds } from "./cluster-fixtures.js";
+import { launchChromium, screenshots, seriousViolations, tabTo } from "./console-fixtures.js";
+import { freshNamespace } from "./local-fixtures.js";
+
+const CLUSTER = "shopdb";
+let namespace = "";
+let remove: () => Promise<void> = async () => {};
+let client: KubeClient;
+let operator: OperatorProcess | undefined;
+let asAdmin: RunningConsole;
+let withTokens: RunningConsole;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const viewerBinding = `console-viewer-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(async () => {
+  ({ namespace, remove } = await freshNamespace("console"));
+  client = KubeClient.fromKubeconfig(inject("kubeconfig"));
+  await ensureCrds(client);
+  // The aggregated roles that let the built-in view/edit roles cover Steward's kinds.
+  for (const document of parseAllDocuments(readFileSync(join(process.cwd(), "deploy", "console.yaml"), "utf8"))) {
+    const object = document.toJS() as KubeObject;
+    if (object.kind === "ClusterRole") await client.apply(object);
+  }
+  const s3 = inject("s3");
+  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } as KubeObject);
+  await client.create({
+    apiVersion: "steward.dev/v1alpha1",
+    kind: "BackupStorage",
+    metadata: { name: "s3", namespace },
+    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+  } as KubeObject);
+  operator = startOperatorProcess({ kubeconfig: inject("kubeconfig"), namespace, identity: "console-e2e" });
+  asAdmin = await startConsole({ port: 0, listen: "127.0.0.1", auth: "kubeconfig", kubeconfig: inject("kubeconfig"), webRoot: WEB_ROOT });
+  withTokens = await startConsole({ port: 0, listen: "127.0.0.1", auth: "token", kubeconfig: inject("kubeconfig"), webRoot: WEB_ROOT });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await asAdmin?.close();
+  await withTokens?.close();
+  await operator?.stop();
+  await client?.delete(RESOURCES.ClusterRoleBinding, undefined, viewerBinding);
+  await client?.close();
+  await remove();
+});
+
+async function expectAccessible(what: string, on: Page = page): Promise<void> {
+  expect(await seriousViolations(on), what).toEqual([]);
+}
+
+function row(attribute: string, value: string) {
+  return page.locator(`[${attribute}="${value}"]`);
+}
+
+describe("the web console", () => {
+  it("lists a new cluster and shows its phase change to Ready without a reload", async () => {
+    const response = await page.goto(asAdmin.url);
+    expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+    await page.locator("h1", { hasText: "Databases" }).waitFor();
+    await page.evaluate(() => void ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await client.create({
+      apiVersion: "steward.dev/v1alpha1",
+      kind: "DatabaseCluster",
+      metadata: { name: CLUSTER, namespace },
+      spec: { engine: "mysql", flavor: "mariadb", version: "10.11", replicas: 1, storage: { size: "1Gi" }, backup: { storage: "s3" } },
+    } as KubeObject);
+    const clusterRow = row("data-cluster", `${namespace}/${CLUSTER}`);
+    await clusterRow.waitFor({ timeout: 30_000 });
+    await clusterRow.locator(".badge", { hasText: "Ready" }).waitFor({ timeout: 240_000 });
+    await expect(clusterRow.locator(".reason").textContent()).resolves.toMatch(/\w/);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await expectAccessible("databases page");
+    await screenshots(page, "databases");
+  });
+
+  it("backs up now from the detail page and shows the backup Completed", async () => {
+    await page.locator(`a[href="#/db/${namespace}/${CLUSTER}"]`).click();
+    await page.locator("#detail-title", { hasText: CLUSTER }).waitFor();
+    await page.locator("#backup-now:not([disabled])").click();
+    const backupRow = page.locator("#backups tbody tr[data-backup]").first();
+    await backupRow.waitFor({ timeout: 30_000 });
+    await backupRow.locator(".badge", { hasText: /Completed|Failed/ }).waitFor({ timeout: 240_000 });
+    expect(await backupRow.locator(".badge").textContent()).toBe("Completed");
+    await expectAccessible("detail page");
+    await screenshots(page, "detail");
+    await page.locator("#reveal-password:not([disabled])").click();
+    await expect(page.locator("#password-value").textContent()).resolves.toMatch(/^.{16,}$/);
+  });
+
+  it("restores that backup into a new cluster with the keyboard only, and shows the restore Completed", async () => {
+    await tabTo(page, "restore-open");
+    await page.keyboard.press("Enter");
+    await page.locator("#restore-dialog[open]").waitFor();
+    await expectAccessible("restore dialog");
+    await screenshots(page, "restore-dialog");
+    const newName = await page.locator("#restore-new-name").inputValue();
+    await tabTo(page, "restore-submit");
+    await page.keyboard.press("Enter");
+    await page.locator("#restore-dialog [role=status]").waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator("#restore-dialog").waitFor({ state: "detached" });
+    const restoreRow = row("data-restore", newName);
+    await restoreRow.locator(".badge", { hasText: /Completed|Failed/ }).waitFor({ timeout: 300_000 });
+    expect(await restoreRow.textContent()).toContain("Completed");
+  });
+
+  it("refuses an in-place restore until the cluster's name is typed, in the page and at the server", async () => {
+    await page.locator("#restore-open").click();
+    await page.locator("#restore-dialog[open]").waitFor();
+    await page.locator('input[name="target"][value="inPlace"]').check();
+    const submit = page.locator("#restore-submit");
+    expect(await submit.isDisabled()).toBe(true);
+    expect(await page.locator("#restore-why").textContent()).toContain(`type ${CLUSTER} to confirm`);
+    await page.locator("#restore-confirm").fill(`${CLUSTER}x`);
+    expect(await submit.isDisabled()).toBe(true);
+    await page.locator("#restore-confirm").fill(CLUSTER);
+    expect(await submit.isDisabled()).toBe(false);
+    // The server refuses the same request without the typed name, whatever the page does.
+    const backup = await page.locator("#restore-backup").inputValue();
+    const refused = await page.evaluate(async ({ namespace, backup }) => {
+      const session = (await (await fetch("/api/session")).json()) as { csrf: string };
+      const answer = await fetch("/api/restores", { method: "POST", headers: { "content-type": "application/json", "x-steward-csrf": session.csrf }, body: JSON.stringify({ namespace, name: "sneaky", spec: { source: { backup }, target: { inPlace: true } } }) });
+      return { status: answer.status, body: await answer.text() };
+    }, { namespace, backup });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("type the cluster's name");
+    expect(await client.get(RESOURCES.DatabaseRestore, namespace, "sneaky")).toBeUndefined();
+    await page.keyboard.press("Escape");
+  });
+
+  it("refuses a mutation without the session's CSRF token", async () => {
+    const status = await page.evaluate(async (namespace) => (await fetch("/api/backups", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ namespace, cluster: "shopdb" }) })).status, namespace);
+    expect(status).toBe(403);
+  });
+
+  it("says the catalog is not installed, and tests a backup storage's connection with a real S3 call", async () => {
+    await page.goto(`${asAdmin.url}#/catalog`);
+    await expect(page.locator(".notice").textContent()).resolves.toContain("The catalog is not installed");
+    await expectAccessible("catalog page");
+    await screenshots(page, "catalog");
+    await page.goto(`${asAdmin.url}#/admin`);
+    await page.locator(`#test-${namespace}-s3:not([disabled])`).click();
+    const result = row("data-storage", `${namespace}/s3`).locator("[role=status]");
+    await result.filter({ hasText: /^(OK|Failed)/ }).waitFor({ timeout: 30_000 });
+    expect(await result.textContent()).toMatch(/^OK: Reached s3:\/\//);
+    await expectAccessible("admin page");
+    await screenshots(page, "admin");
+  });
+
+  it("shows a view-only user (a ServiceAccount bound to the built-in view role) disabled buttons with the reason", async () => {
+    await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "viewer", namespace } } as KubeObject);
+    await client.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: viewerBinding },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "viewer", namespace }],
+    } as KubeObject);
+    const token = await requestToken(namespace);
+    const viewer = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const viewerPage = await viewer.newPage();
+    await viewerPage.goto(withTokens.url);
+    await viewerPage.locator("#token").fill(token);
+    await viewerPage.keyboard.press("Enter");
+    await viewerPage.locator(`a[href="#/db/${namespace}/${CLUSTER}"]`).click();
+    const backupNow = viewerPage.locator("#backup-now");
+    await viewerPage.locator("#backup-now-why").waitFor();
+    expect(await backupNow.isDisabled()).toBe(true);
+    expect(await viewerPage.locator("#backup-now-why").textContent()).toContain(`system:serviceaccount:${namespace}:viewer may not create databasebackups in namespace ${namespace}`);
+    expect(await viewerPage.locator("#restore-open").isDisabled()).toBe(true);
+    expect(await viewerPage.locator("#reveal-password").isDisabled()).toBe(true);
+    expect(await viewerPage.locator("#reveal-password-why").textContent()).toContain("may not get secrets");
+    expect(await viewerPage.locator("#switchover-why").textContent()).toContain(`may not patch databaseclusters ${CLUSTER}`);
+    await expectAccessible("detail page, view-only", viewerPage);
+    await screenshots(viewerPage, "detail-view-only");
+    await viewer.close();
+  });
+});
+
+/** A token for the viewer ServiceAccount (the TokenRequest subresource). */
+async function requestToken(namespace: string): Promise<string> {
+  const transport = new KubeTransport(client.kubeConfig);
+  const answer = (await transport.json({
+    method: "POST",
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/viewer/token`,
+    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
+  })) as { status: { token: string } };
+  await transport.close();
+  return answer.status.token;
+}
