@@ -22,6 +22,8 @@ export function consoleCommand(): Command {
     .action(async (options: { port: string; listen: string; kubeconfig?: string; auth: string; tlsCert?: string; tlsKey?: string }) => {
       if (options.auth !== "kubeconfig" && options.auth !== "token") throw new Error(`--auth must be kubeconfig or token, got ${options.auth}`);
       if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) throw new Error("--tls-cert and --tls-key go together");
+      // With the kubeconfig's identity, anyone who reaches the port acts as you.
+      if (options.auth === "kubeconfig" && !isLoopback(options.listen)) throw new Error(`--auth kubeconfig acts as your kubeconfig's user: listen on a loopback address, not ${options.listen}, or use --auth token`);
       const running = await startConsole({
         port: Number(options.port),
         listen: options.listen,
@@ -35,4 +37,8 @@ export function consoleCommand(): Command {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+}
+
+export function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\.\d+\.\d+\.\d+$/.test(address);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { bothZones, checkPointInTime, clientCommand, phaseInWords, quantityBytes, switchoverCapability } from "./model.js";
+import { bothZones, checkPointInTime, clientCommand, phaseInWords, pointInTimeWindow, quantityBytes, switchoverCapability } from "./model.js";
 
 function cluster(status: DatabaseCluster["status"], replicas = 3): DatabaseCluster {
   return {
@@ -34,6 +34,11 @@ describe("how the console reads a cluster", () => {
     expect(checkPointInTime("2026-12-06T02:00:01Z", window)).toMatch(/after the latest/);
     expect(checkPointInTime("yesterday", window)).toMatch(/enter a time/);
     expect(checkPointInTime("2026-12-06T01:30:00Z", undefined)).toMatch(/no point-in-time window/);
+  });
+
+  it("has no window while the archive still ends before the base backup", () => {
+    expect(pointInTimeWindow(cluster({ pointInTime: { earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:35:59Z" } }))).toBeUndefined();
+    expect(pointInTimeWindow(cluster({ pointInTime: { earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z" } }))).toEqual({ earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z" });
   });
 
   it("shows times in UTC and the browser's zone", () => {

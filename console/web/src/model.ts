@@ -93,7 +93,9 @@ export interface PointInTimeWindow {
 
 export function pointInTimeWindow(cluster: DatabaseCluster): PointInTimeWindow | undefined {
   const window = cluster.status?.pointInTime;
-  return window?.earliest && window.latest ? { earliest: window.earliest, latest: window.latest } : undefined;
+  // Right after a new base backup the archive can still end before it: nothing is recoverable by time yet.
+  if (!window?.earliest || !window.latest || Date.parse(window.latest) < Date.parse(window.earliest)) return undefined;
+  return { earliest: window.earliest, latest: window.latest };
 }
 
 /** A time shown twice: UTC and the browser's own zone. */

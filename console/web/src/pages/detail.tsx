@@ -135,7 +135,7 @@ function Backups(props: { cluster: DatabaseCluster; now: number; onRestore: () =
       </div>
       <ErrorText error={error} />
       <p class="sub">
-        {policy ? `Storage ${policy.storage}; schedule ${policy.schedule ?? "none (on demand only)"}${policy.timeZone ? ` ${policy.timeZone}` : " UTC"}; retention ${policy.retention?.keepLast ? `last ${policy.retention.keepLast}` : ""}${policy.retention?.maxAge ? ` up to ${policy.retention.maxAge}` : ""}${policy.retention ? "" : "none"}; next ${props.cluster.status?.nextBackup ?? "-"}` : "No backup policy."}
+        {policy ? `Storage ${policy.storage}; schedule ${policy.schedule ?? "none (on demand only)"}${policy.timeZone ? ` ${policy.timeZone}` : " UTC"}; retention ${policy.retention?.keepLast ? `last ${policy.retention.keepLast}` : ""}${policy.retention?.maxAge ? ` up to ${policy.retention.maxAge}` : ""}${policy.retention ? "" : "none"}; next ${props.cluster.status?.nextBackup ?? "none scheduled"}.` : "No backup policy."}
         {window && ` Point in time: ${bothZones(window.earliest)} to ${bothZones(window.latest)}.`}
       </p>
       <div class="table-wrap">

@@ -66,7 +66,7 @@ export function RestoreDialog(props: { cluster: DatabaseCluster; onClose: () => 
           </label>
         ) : (
           <div>
-            <p class="sub">Recoverable window: {window ? `${bothZones(window.earliest)} to ${bothZones(window.latest)}` : "none"}</p>
+            <p class="sub" id="restore-window">Recoverable window: {window ? `${bothZones(window.earliest)} to ${bothZones(window.latest)}` : "none"}</p>
             <label>
               Time (RFC 3339, e.g. 2026-12-06T10:00:00Z)
               <input id="restore-time" type="text" value={time} aria-invalid={Boolean(timeProblem)} onInput={(event) => setTime(event.currentTarget.value)} />
