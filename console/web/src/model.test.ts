@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { bothZones, checkPointInTime, clientCommand, phaseInWords, pointInTimeWindow, quantityBytes, switchoverCapability } from "./model.js";
+import { bothZones, checkPointInTime, clientCommand, phaseInWords, pointInTimeWindow, quantityBytes, refusedField, switchoverCapability } from "./model.js";
 
 function cluster(status: DatabaseCluster["status"], replicas = 3): DatabaseCluster {
   return {
@@ -56,5 +56,13 @@ describe("how the console reads a cluster", () => {
     expect(quantityBytes("1Gi")).toBe(2 ** 30);
     expect(quantityBytes("1500M")! > quantityBytes("1Gi")!).toBe(true);
     expect(quantityBytes("big")).toBeUndefined();
+  });
+
+  it("puts a refusal against the form field it names", () => {
+    const parameters = ["storage", "replicas"];
+    expect(refusedField("admission webhook denied: spec.template.parameters.storage must be at least 5Gi (template mysql-ha, Storage per instance)", [], parameters)).toBe("storage");
+    expect(refusedField("spec.template.size: template mysql-ha has no size \"huge\"; sizes: small, medium", [], parameters)).toBe("size");
+    expect(refusedField("DatabaseCluster.steward.dev \"9x\" is invalid: metadata.name: Invalid value", [{ field: "metadata.name" }], parameters)).toBe("name");
+    expect(refusedField("something else entirely", [], parameters)).toBe("");
   });
 });

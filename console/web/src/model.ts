@@ -146,3 +146,18 @@ export function quantityBytes(quantity: string | number): number | undefined {
   const factor: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
   return Number(match[1]) * (match[2] ? factor[match[2]]! : 1);
 }
+
+/**
+ * The form field a refusal names. Admission policies say "spec.template.parameters.NAME ..." in
+ * their message; schema errors carry the field in details.causes.
+ */
+export function refusedField(message: string, causes: { field: string }[], parameters: string[]): string {
+  const named = /spec\.template\.(parameters\.([a-z][a-z0-9-]*)|size|name)\b/.exec(message);
+  if (named) return named[2] && parameters.includes(named[2]) ? named[2] : named[1] === "size" ? "size" : named[1] === "name" ? "template" : "";
+  for (const cause of causes) {
+    const parameter = parameters.find((name) => cause.field.endsWith(`.${name}`));
+    if (parameter) return parameter;
+    if (cause.field === "metadata.name" || cause.field === "name") return "name";
+  }
+  return /metadata\.name|"[^"]*" is invalid: metadata\.name/.test(message) ? "name" : "";
+}

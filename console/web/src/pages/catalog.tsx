@@ -4,6 +4,7 @@ import { z } from "zod";
 import { STEWARD } from "../access.js";
 import { ApiError, anyObject, call, templateList, type AnyObject } from "../api.js";
 import { ErrorText, GatedButton } from "../components.js";
+import { refusedField } from "../model.js";
 
 /** The DatabaseTemplate contract as far as the form needs it (the catalog's own schema is the authority). */
 const parameter = z.looseObject({
@@ -18,10 +19,11 @@ const parameter = z.looseObject({
   format: z.string().optional(),
   pattern: z.string().optional(),
 });
-const size = z.looseObject({ name: z.string(), replicas: z.number().optional(), storage: z.looseObject({ size: z.union([z.string(), z.number()]).optional() }).optional(), resources: z.unknown().optional() });
+const size = z.looseObject({ name: z.string(), title: z.string().optional(), replicas: z.number().optional(), storage: z.looseObject({ size: z.union([z.string(), z.number()]).optional() }).optional(), resources: z.unknown().optional() });
 const templateSpec = z.looseObject({
   title: z.string().optional(),
   description: z.string().optional(),
+  caveat: z.string().optional(),
   engine: z.string().optional(),
   flavor: z.string().optional(),
   sizes: z.array(size).default([]),
@@ -58,6 +60,7 @@ export function CatalogPage(props: { template?: string }) {
                 <h2><a href={`#/catalog/${item.metadata.name}`}>{spec.title ?? item.metadata.name}</a></h2>
                 <p class="sub">{spec.engine}{spec.flavor ? ` (${spec.flavor})` : ""}</p>
                 <p>{spec.description}</p>
+                {spec.caveat && <p class="warn-text">{spec.caveat}</p>}
                 <p class="sub">Sizes: {spec.sizes.map((entry) => entry.name).join(", ") || "one"}</p>
               </li>
             );
@@ -73,11 +76,11 @@ function initialValues(parameters: Parameter[]): Record<string, string> {
   return Object.fromEntries(parameters.map((entry) => [entry.name, entry.default !== undefined ? String(entry.default) : entry.enum?.[0] !== undefined ? String(entry.enum[0]) : ""]));
 }
 
-function typed(entry: Parameter, value: string): string | number | boolean {
-  if (entry.type === "integer" || entry.type === "number") return Number(value);
-  if (entry.type === "boolean") return value === "true";
-  return value;
+/** Values as spec.template.parameters holds them: integers as numbers, everything else (booleans too) as strings. */
+function typed(entry: Parameter, value: string): string | number {
+  return entry.type === "integer" && /^-?[0-9]+$/.test(value.trim()) ? Number(value) : value;
 }
+
 
 function DeployForm(props: { template: AnyObject }) {
   const spec = specOf(props.template);
@@ -99,12 +102,8 @@ function DeployForm(props: { template: AnyObject }) {
       (object) => (dryRun ? setPreview(stringify(object)) : setCreated(`${namespace}/${name}`)),
       (failure: unknown) => {
         if (failure instanceof ApiError) {
-          const byField: Record<string, string> = {};
-          for (const cause of failure.causes) {
-            const target = spec.parameters.find((entry) => cause.field.endsWith(`.${entry.name}`) || (entry.path && cause.field.endsWith(entry.path)));
-            byField[target?.name ?? (cause.field.endsWith("name") ? "name" : "")] = cause.message;
-          }
-          setFieldErrors(byField);
+          const field = refusedField(failure.message, failure.causes, spec.parameters.map((entry) => entry.name));
+          if (field) setFieldErrors({ [field]: failure.message });
         }
         setError(String(failure instanceof Error ? failure.message : failure));
       },
@@ -116,16 +115,17 @@ function DeployForm(props: { template: AnyObject }) {
       <p class="crumbs"><a href="#/catalog">← Catalog</a></p>
       <h2>{spec.title ?? props.template.metadata.name}</h2>
       <p>{spec.description}</p>
+      {spec.caveat && <p class="warn-text">{spec.caveat}</p>}
       <label>Namespace<input id="deploy-namespace" type="text" value={namespace} required onInput={(event) => setNamespace(event.currentTarget.value)} /></label>
       <label>Name<input id="deploy-name" type="text" value={name} required aria-invalid={Boolean(fieldErrors.name)} onInput={(event) => setName(event.currentTarget.value)} /></label>
-      {fieldErrors.name && <p class="error">{fieldErrors.name}</p>}
+      {fieldErrors.name && <p class="error" id="deploy-name-error">{fieldErrors.name}</p>}
       {spec.sizes.length > 0 && (
         <fieldset>
           <legend>Size</legend>
           {spec.sizes.map((entry) => (
             <label class="choice" key={entry.name}>
               <input type="radio" name="size" value={entry.name} checked={sizeName === entry.name} onChange={() => setSizeName(entry.name)} /> {entry.name}
-              <span class="sub"> {entry.replicas ?? "?"} instances, {String(entry.storage?.size ?? "?")} each</span>
+              <span class="sub"> {entry.title ?? `${entry.replicas ?? "?"} instances, ${String(entry.storage?.size ?? "?")} each`}</span>
             </label>
           ))}
         </fieldset>
@@ -135,15 +135,15 @@ function DeployForm(props: { template: AnyObject }) {
           <label>
             {entry.title ?? entry.name}
             {entry.enum ? (
-              <select value={values[entry.name]} onChange={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })}>
+              <select id={`param-${entry.name}`} value={values[entry.name]} onChange={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })}>
                 {entry.enum.map((option) => <option key={String(option)} value={String(option)}>{String(option)}</option>)}
               </select>
             ) : (
-              <input type={entry.type === "integer" || entry.type === "number" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
+              <input id={`param-${entry.name}`} type={entry.type === "integer" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
             )}
           </label>
           {entry.minimum !== undefined && <span class="sub"> at least {String(entry.minimum)}</span>}
-          {fieldErrors[entry.name] && <p class="error">{fieldErrors[entry.name]}</p>}
+          {fieldErrors[entry.name] && <p class="error" id={`param-${entry.name}-error`}>{fieldErrors[entry.name]}</p>}
         </div>
       ))}
       {spec.locked.length > 0 && <p class="sub">Set by the template and locked: {spec.locked.join(", ")}</p>}
