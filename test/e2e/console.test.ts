@@ -6,21 +6,27 @@
  *   appears and its phase moves to Ready without a reload;
  * - "Back up now" on the detail page shows the backup reach Completed;
  * - the restore dialog, driven with the keyboard only, restores that backup into a new cluster
- *   and the restore reaches Completed; an in-place restore stays refused (in the page and by
+ *   and the restore reaches Completed; it offers a point in time inside the recoverable window
+ *   (shown in UTC and the browser's zone) and refuses one outside it; an in-place restore stays refused (in the page and by
  *   the server) until the cluster's name is typed;
  * - a ServiceAccount bound to the built-in "view" ClusterRole signs in with its token and sees
  *   the mutating buttons disabled with the reason;
  * - the catalog says it is not installed (no DatabaseTemplate CRD); "Test connection" on a
  *   backup storage makes a real S3 call;
+ * - storage growth warns that it can't be undone; a smaller size is refused by the page and by the
+ *   API server (CEL), whose message the console passes on;
  * - no page has a serious or critical axe violation; mutations without the CSRF token are refused.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createConnection } from "mysql2/promise";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { KubeTransport } from "../../shared/k8s/transport.js";
+import { readSecret } from "../../shared/secrets.js";
 import { WEB_ROOT } from "../../console/command.js";
 import { startConsole, type RunningConsole } from "../../console/server/server.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
@@ -57,11 +63,20 @@ beforeAll(async () => {
     metadata: { name: "s3", namespace },
     spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
   } as KubeObject);
+  // The same S3 by its ClusterIP: "Test connection" runs on this host, where the in-cluster name
+  // may resolve to another local cluster's S3 (they share /etc/hosts; see the README).
+  await client.create({
+    apiVersion: "steward.dev/v1alpha1",
+    kind: "BackupStorage",
+    metadata: { name: "s3-by-ip", namespace },
+    spec: { s3: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+  } as KubeObject);
   operator = startOperatorProcess({ kubeconfig: inject("kubeconfig"), namespace, identity: "console-e2e" });
   asAdmin = await startConsole({ port: 0, listen: "127.0.0.1", auth: "kubeconfig", kubeconfig: inject("kubeconfig"), webRoot: WEB_ROOT });
   withTokens = await startConsole({ port: 0, listen: "127.0.0.1", auth: "token", kubeconfig: inject("kubeconfig"), webRoot: WEB_ROOT });
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // A zone other than UTC, so times show both ways.
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "Europe/Paris" });
   page = await context.newPage();
 }, 120_000);
 
@@ -93,7 +108,7 @@ describe("the web console", () => {
       apiVersion: "steward.dev/v1alpha1",
       kind: "DatabaseCluster",
       metadata: { name: CLUSTER, namespace },
-      spec: { engine: "mysql", flavor: "mariadb", version: "10.11", replicas: 1, storage: { size: "1Gi" }, backup: { storage: "s3" } },
+      spec: { engine: "mysql", flavor: "mariadb", version: "10.11", replicas: 1, storage: { size: "1Gi" }, backup: { storage: "s3", pointInTime: { enabled: true } } },
     } as KubeObject);
     const clusterRow = row("data-cluster", `${namespace}/${CLUSTER}`);
     await clusterRow.waitFor({ timeout: 30_000 });
@@ -112,6 +127,7 @@ describe("the web console", () => {
     await backupRow.waitFor({ timeout: 30_000 });
     await backupRow.locator(".badge", { hasText: /Completed|Failed/ }).waitFor({ timeout: 240_000 });
     expect(await backupRow.locator(".badge").textContent()).toBe("Completed");
+    await expect(page.locator("#events").textContent()).resolves.toContain("became Ready");
     await expectAccessible("detail page");
     await screenshots(page, "detail");
     await page.locator("#reveal-password:not([disabled])").click();
@@ -159,6 +175,44 @@ describe("the web console", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("offers a point in time inside the recoverable window, in UTC and the browser's zone, and refuses one outside it", async () => {
+    // The archive's end moves with new binlog events: write until the window opens past the backup.
+    const credentials = await readSecret(client, namespace, `${CLUSTER}-credentials`);
+    const connection = await createConnection({ host: `${CLUSTER}-primary.${namespace}.svc`, port: 3306, user: "root", password: credentials!.root, database: CLUSTER });
+    await connection.query("CREATE TABLE IF NOT EXISTS ticks (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME(6))");
+    const deadline = Date.now() + 120_000;
+    while (!(await page.locator("#backups .sub", { hasText: "Point in time:" }).count())) {
+      if (Date.now() > deadline) throw new Error("no point-in-time window within 120 s of writes");
+      await connection.query("INSERT INTO ticks (at) VALUES (NOW(6))");
+      await sleep(1000);
+    }
+    await connection.end();
+    await page.locator("#restore-open").click();
+    await page.locator('input[name="from"][value="time"]').check();
+    const window = await page.locator("#restore-window").textContent();
+    expect(window).toMatch(/^Recoverable window: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.* Europe\/Paris\) to .* UTC \(.* Europe\/Paris\)$/);
+    expect(await page.locator("#restore-submit").isDisabled()).toBe(false);
+    await page.locator("#restore-time").fill("2020-01-01T00:00:00Z");
+    expect(await page.locator("#restore-submit").isDisabled()).toBe(true);
+    expect(await page.locator("#restore-why").textContent()).toContain("before the earliest recoverable time");
+    await page.keyboard.press("Escape");
+  });
+
+  it("warns that storage can't shrink, and the API server refuses a smaller size", async () => {
+    expect(await page.locator(".warn-text", { hasText: "never shrink" }).count()).toBe(1);
+    await page.locator("#operations input[type=text]").fill("512Mi");
+    expect(await page.locator("#grow").isDisabled()).toBe(true);
+    expect(await page.locator("#grow-why").textContent()).toBe("storage can't shrink below 1Gi");
+    // Past the page, the CRD's CEL rule refuses it and the console passes the API server's words on.
+    const refused = await page.evaluate(async ({ namespace, name }) => {
+      const session = (await (await fetch("/api/session")).json()) as { csrf: string };
+      const answer = await fetch(`/api/clusters/${namespace}/${name}`, { method: "PATCH", headers: { "content-type": "application/json", "x-steward-csrf": session.csrf }, body: JSON.stringify({ storageSize: "512Mi" }) });
+      return { status: answer.status, body: await answer.text() };
+    }, { namespace, name: CLUSTER });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toContain("size may grow but never shrink");
+  });
+
   it("refuses a mutation without the session's CSRF token", async () => {
     const status = await page.evaluate(async (namespace) => (await fetch("/api/backups", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ namespace, cluster: "shopdb" }) })).status, namespace);
     expect(status).toBe(403);
@@ -170,8 +224,8 @@ describe("the web console", () => {
     await expectAccessible("catalog page");
     await screenshots(page, "catalog");
     await page.goto(`${asAdmin.url}#/admin`);
-    await page.locator(`#test-${namespace}-s3:not([disabled])`).click();
-    const result = row("data-storage", `${namespace}/s3`).locator("[role=status]");
+    await page.locator(`#test-${namespace}-s3-by-ip:not([disabled])`).click();
+    const result = row("data-storage", `${namespace}/s3-by-ip`).locator("[role=status]");
     await result.filter({ hasText: /^(OK|Failed)/ }).waitFor({ timeout: 30_000 });
     expect(await result.textContent()).toMatch(/^OK: Reached s3:\/\//);
     await expectAccessible("admin page");
