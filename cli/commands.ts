@@ -42,6 +42,17 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("../console/command.js")).consoleCommand(),
   },
   {
+    name: "catalog",
+    description: "The app catalog: list and show templates, diff and upgrade clusters made from them",
+    load: async () => (await import("./catalog.js")).catalogCommand(),
+  },
+  {
+    name: "create",
+    usage: "[options] <name>",
+    description: "Create a database cluster from a catalog template; the template's parameters are flags",
+    load: async (args) => (await import("./create.js")).createCommand(args),
+  },
+  {
     name: "local",
     usage: "[options]",
     description: "A local Kubernetes cluster on this machine (needs root): real control plane, process runtime, S3, operator",

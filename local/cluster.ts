@@ -9,6 +9,7 @@ import { repositoryRoot } from "./repository.js";
 import { startRuntime, type RunningRuntime } from "./runtime/runtime.js";
 import { acquireSlot, isSlotHeld, slotOwner, type SlotLease } from "./runtime/slot-lease.js";
 import { deployS3, type LocalS3 } from "./s3/s3.js";
+import { installCatalog } from "./catalog.js";
 
 /** The playground operator serves /metrics on this port plus the slot number. */
 export const OPERATOR_METRICS_BASE_PORT = 18080;
@@ -67,7 +68,7 @@ export async function installCrds(kubeconfig: string, log: (line: string) => voi
 }
 
 /** The Secret and BackupStorage that point Steward at the local S3, in namespace default. */
-async function createBackupStorage(kubeconfig: string, s3: LocalS3): Promise<void> {
+async function createBackupStorage(kubeconfig: string, s3: LocalS3): Promise<KubernetesObject> {
   const config = loadKubeConfig(kubeconfig);
   await applyObjects(config, [
     { apiVersion: "v1", kind: "Secret", metadata: { name: S3_CREDENTIALS_SECRET, namespace: "default" }, type: "Opaque", stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } as KubernetesObject,
@@ -83,6 +84,7 @@ async function createBackupStorage(kubeconfig: string, s3: LocalS3): Promise<voi
     await applyObjects(config, [storage]);
     return true;
   }, 30_000, 300);
+  return storage;
 }
 
 /**
@@ -133,12 +135,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       started.runtime = await startRuntime({ kubeconfig: controlPlane.kubeconfigFor("runtime"), stateDir: options.stateDir, slot: lease.slot, hostsFile: options.hostsFile, backoffBaseMs: options.backoffBaseMs, log });
     }
     let s3: LocalS3 | undefined;
+    let storage: KubernetesObject | undefined;
     if (withS3) {
       s3 = await deployS3(loadKubeConfig(controlPlane.kubeconfig), log);
-      await createBackupStorage(controlPlane.kubeconfig, s3);
+      storage = await createBackupStorage(controlPlane.kubeconfig, s3);
     } else {
       await applyObjects(loadKubeConfig(controlPlane.kubeconfig), [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "steward-system" } } as KubernetesObject]);
     }
+    // The catalog comes with the operator, as in the Helm chart (the test clusters start neither).
+    if (options.withOperator) await installCatalog(controlPlane.kubeconfig, log, storage);
     if (options.withOperator) {
       const root = repositoryRoot();
       if (!existsSync(join(root, "dist", "cli", "main.js"))) {

@@ -5,6 +5,7 @@ import { rootLogger } from "../shared/log.js";
 import { Manager } from "../shared/runtime/manager.js";
 import { clusterController } from "./cluster/controller.js";
 import { backupControllers } from "../backup/controllers/index.js";
+import { templateController } from "../catalog/controller.js";
 import type { EngineRegistry } from "./engine.js";
 import { defaultEngines } from "./engines.js";
 
@@ -42,5 +43,6 @@ export function createOperator(options: OperatorOptions): Manager {
   const engines = options.engines ?? defaultEngines();
   manager.add(clusterController({ client, events, engines, namespace: options.namespace }));
   for (const controller of backupControllers({ client, events, namespace: options.namespace })) manager.add(controller);
+  manager.add(templateController({ client }));
   return manager;
 }

@@ -8,6 +8,7 @@ import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResul
 import type { ConditionInput, Engine, EngineContext, EngineRegistry, HealOutcome, Observation } from "../engine.js";
 import { buildConnectionSecret, connectionSecretName } from "./connection-secret.js";
 import { decidePhase } from "./phase.js";
+import { TemplateUsers, resolveFromTemplate, templateStatus } from "./template.js";
 
 export interface ClusterControllerOptions {
   client: KubeClient;
@@ -17,6 +18,8 @@ export interface ClusterControllerOptions {
   namespace?: string;
   /** How often a healthy cluster is observed again; engines ask for sooner when they need it. */
   observeEveryMs?: number;
+  /** Filled by clusterController: which clusters each template made. */
+  templateUsers?: TemplateUsers;
 }
 
 export function isPaused(cluster: DatabaseCluster): boolean {
@@ -33,15 +36,20 @@ export function clusterController(options: ClusterControllerOptions): Controller
     const name = obj.metadata.labels?.[LABELS.cluster];
     return name && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name }] : [];
   };
+  const templateUsers = options.templateUsers ?? new TemplateUsers();
   return {
     name: "databasecluster",
     for: RESOURCES.DatabaseCluster,
     owns: [RESOURCES.StatefulSet, RESOURCES.Service, RESOURCES.Secret, RESOURCES.ConfigMap, RESOURCES.PodDisruptionBudget],
     // Pods are owned by the StatefulSet, not the cluster: map them by label so a pod turning
     // NotReady wakes the cluster's reconcile at once (failover detection starts there).
-    watches: [{ type: RESOURCES.Pod, labelSelector: LABELS.cluster, mapToRequests: mapPodToCluster }],
+    watches: [
+      { type: RESOURCES.Pod, labelSelector: LABELS.cluster, mapToRequests: mapPodToCluster },
+      // A template edit wakes the clusters made from it (their TemplateCurrent condition).
+      { type: RESOURCES.DatabaseTemplate, mapToRequests: (template) => templateUsers.of(template.metadata.name) },
+    ],
     namespace: options.namespace,
-    reconcile: (request, context) => reconcileCluster(options, request, context),
+    reconcile: (request, context) => reconcileCluster({ ...options, templateUsers }, request, context),
   };
 }
 
@@ -49,9 +57,17 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
   const { client, events } = options;
   const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
   if (!raw) return; // deleted: owner references let the garbage collector remove the children
+  // A cluster made from a template is resolved before anything else reads its spec.
+  if (!raw.metadata.deletionTimestamp) {
+    const pending = await resolveFromTemplate(client, events, raw);
+    if (pending === "stop") return;
+    if (pending) return pending;
+  }
   const cluster = databaseCluster.parse(raw);
   const generation = cluster.metadata.generation;
   const status: DatabaseClusterStatus = structuredClone(cluster.status ?? {});
+  options.templateUsers?.record(cluster.spec.template?.name, request.namespace, request.name);
+  if (!cluster.metadata.deletionTimestamp) await templateStatus(client, cluster, status);
 
   if (cluster.metadata.deletionTimestamp) {
     // Children go with the owner; the StatefulSet's PVC retention policy (from deletionPolicy)

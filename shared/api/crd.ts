@@ -2,7 +2,8 @@ import { z } from "zod";
 import { GROUP, MAX_CLUSTER_NAME, VERSION } from "./common.js";
 import { backupStorageSpec, backupStorageStatus } from "./backup-storage.js";
 import { databaseBackupSpec, databaseBackupStatus } from "./database-backup.js";
-import { databaseClusterSpec, databaseClusterStatus } from "./database-cluster.js";
+import { databaseClusterResourceSpec, databaseClusterSpec, databaseClusterStatus } from "./database-cluster.js";
+import { databaseTemplateSpec, databaseTemplateStatus } from "./database-template.js";
 import { databaseRestoreSpec, databaseRestoreStatus } from "./database-restore.js";
 
 type JsonSchema = { [key: string]: unknown };
@@ -16,6 +17,10 @@ interface KindDefinition {
   status: z.ZodType;
   printerColumns: { name: string; type: string; jsonPath: string; priority?: number; description?: string }[];
   rootValidations?: { rule: string; message: string }[];
+  /** Default Namespaced. */
+  scope?: "Namespaced" | "Cluster";
+  /** Rewrites the generated spec schema (the template reuses the cluster spec's sub-schemas). */
+  patchSpec?: (spec: JsonSchema) => JsonSchema;
 }
 
 const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
@@ -26,7 +31,7 @@ export const KINDS: KindDefinition[] = [
     plural: "databaseclusters",
     singular: "databasecluster",
     shortNames: ["dbc", "dbcluster"],
-    spec: databaseClusterSpec,
+    spec: databaseClusterResourceSpec,
     status: databaseClusterStatus,
     printerColumns: [
       { name: "Engine", type: "string", jsonPath: ".spec.engine" },
@@ -35,6 +40,7 @@ export const KINDS: KindDefinition[] = [
       { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas" },
       { name: "Phase", type: "string", jsonPath: ".status.phase" },
       { name: "Primary", type: "string", jsonPath: ".status.currentPrimary" },
+      { name: "Template", type: "string", jsonPath: ".spec.template.name", priority: 1 },
       age,
     ],
     rootValidations: [
@@ -73,6 +79,23 @@ export const KINDS: KindDefinition[] = [
       { name: "Phase", type: "string", jsonPath: ".status.phase" },
       age,
     ],
+  },
+  {
+    kind: "DatabaseTemplate",
+    plural: "databasetemplates",
+    singular: "databasetemplate",
+    shortNames: ["dbt", "dbtemplate"],
+    scope: "Cluster",
+    spec: databaseTemplateSpec,
+    status: databaseTemplateStatus,
+    printerColumns: [
+      { name: "Title", type: "string", jsonPath: ".spec.title" },
+      { name: "Engine", type: "string", jsonPath: ".spec.engine" },
+      { name: "Flavor", type: "string", jsonPath: ".spec.flavor" },
+      { name: "Default-Size", type: "string", jsonPath: ".spec.defaultSize" },
+      age,
+    ],
+    patchSpec: (spec) => templateSpecSchema(spec),
   },
   {
     kind: "BackupStorage",
@@ -134,7 +157,7 @@ export function buildCrd(definition: KindDefinition): JsonSchema {
       apiVersion: { type: "string" },
       kind: { type: "string" },
       metadata: { type: "object" },
-      spec: openApiSchema(definition.spec),
+      spec: definition.patchSpec ? definition.patchSpec(openApiSchema(definition.spec)) : openApiSchema(definition.spec),
       status: openApiSchema(definition.status),
     },
   };
@@ -145,7 +168,7 @@ export function buildCrd(definition: KindDefinition): JsonSchema {
     metadata: { name: `${definition.plural}.${GROUP}` },
     spec: {
       group: GROUP,
-      scope: "Namespaced",
+      scope: definition.scope ?? "Namespaced",
       names: {
         kind: definition.kind,
         listKind: `${definition.kind}List`,
@@ -166,4 +189,83 @@ export function buildCrd(definition: KindDefinition): JsonSchema {
       ],
     },
   };
+}
+
+/** Fields of the cluster spec a template may not set in its `cluster` part (they have their own place, or are per cluster). */
+const NOT_IN_TEMPLATE = ["engine", "flavor", "template", "bootstrap", "paused"];
+
+/**
+ * The cluster spec's schema as a template's part of it: every field optional, no defaults (the
+ * API server would otherwise fill the template with them), no rules comparing with oldSelf (a
+ * template may be edited freely) and none at the top that read the engine (the template's own
+ * rules say those).
+ */
+function partialClusterSchema(node: unknown, top: boolean): unknown {
+  if (Array.isArray(node)) return node.map((item) => partialClusterSchema(item, false));
+  if (node === null || typeof node !== "object") return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node as JsonSchema)) {
+    if (key === "default" || key === "required") continue;
+    if (key === "x-kubernetes-validations") {
+      const kept = (value as { rule: string }[]).filter((rule) => !top && !rule.rule.includes("oldSelf"));
+      if (kept.length) out[key] = kept;
+      continue;
+    }
+    if (key === "properties" && top) {
+      const properties: JsonSchema = {};
+      for (const [name, property] of Object.entries(value as JsonSchema)) {
+        if (!NOT_IN_TEMPLATE.includes(name)) properties[name] = partialClusterSchema(property, false);
+      }
+      out[key] = properties;
+      continue;
+    }
+    out[key] = partialClusterSchema(value, key === "properties" ? false : false);
+  }
+  return out;
+}
+
+export type SpecPathType = "string" | "integer" | "quantity" | "boolean" | "object" | "array" | "number";
+
+/**
+ * Every path of the DatabaseCluster spec a template may set or lock, with its type, e.g.
+ * backup.schedule: string, storage.size: quantity. Generated from the schema, so a parameter
+ * path is checked against the real spec (a CEL list in the template CRD).
+ */
+export function clusterSpecPaths(): Map<string, SpecPathType> {
+  const paths = new Map<string, SpecPathType>();
+  const walk = (node: JsonSchema, prefix: string) => {
+    const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
+    for (const [name, property] of Object.entries(properties)) {
+      if (!prefix && NOT_IN_TEMPLATE.includes(name)) continue;
+      const path = prefix ? `${prefix}.${name}` : name;
+      const type: SpecPathType = property["x-kubernetes-int-or-string"] ? "quantity" : ((property.type as SpecPathType | undefined) ?? "object");
+      paths.set(path, type);
+      if (type === "object") walk(property, path);
+    }
+  };
+  walk(openApiSchema(databaseClusterSpec), "");
+  return paths;
+}
+
+function templateSpecSchema(spec: JsonSchema): JsonSchema {
+  const cluster = partialClusterSchema(openApiSchema(databaseClusterSpec), true) as JsonSchema;
+  const clusterProperties = cluster.properties as JsonSchema;
+  const properties = spec.properties as Record<string, JsonSchema>;
+  properties.cluster = { ...cluster, description: properties.cluster?.description };
+  const sizes = properties.sizes as { items: { properties: JsonSchema } };
+  for (const field of ["replicas", "resources", "storage"]) sizes.items.properties[field] = clusterProperties[field];
+  const paths = clusterSpecPaths();
+  const list = (types: SpecPathType[]) => `[${[...paths].filter(([, type]) => types.includes(type)).map(([path]) => `'${path}'`).join(", ")}]`;
+  const parameter = (properties.parameters as { items: JsonSchema }).items;
+  parameter["x-kubernetes-validations"] = [
+    ...((parameter["x-kubernetes-validations"] as unknown[] | undefined) ?? []),
+    { rule: `self.path in ${list(["string", "integer", "quantity", "boolean", "number"])}`, message: "path must be a field of the DatabaseCluster spec such as storage.size or backup.schedule", fieldPath: ".path" },
+    { rule: `self.type != 'integer' || self.path in ${list(["integer"])}`, message: "an integer parameter needs an integer field", fieldPath: ".path" },
+    { rule: `self.type != 'quantity' || self.path in ${list(["quantity"])}`, message: "a quantity parameter needs a quantity field such as storage.size", fieldPath: ".path" },
+    { rule: `self.type != 'boolean' || self.path in ${list(["boolean"])}`, message: "a boolean parameter needs a boolean field", fieldPath: ".path" },
+    { rule: `self.type != 'string' || self.path in ${list(["string"])}`, message: "a string parameter needs a string field", fieldPath: ".path" },
+  ];
+  const locked = properties.locked as { items: JsonSchema };
+  locked.items["x-kubernetes-validations"] = [{ rule: `self in ${list(["string", "integer", "quantity", "boolean", "number", "object", "array"])}`, message: "a locked path must be a field of the DatabaseCluster spec such as backup.storage" }];
+  return spec;
 }

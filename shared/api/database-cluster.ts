@@ -85,11 +85,24 @@ export const storageSpec = z
     ],
   });
 
-export const databaseClusterSpec = z
-  .object({
-    engine: engineName
-      .describe("mysql | mongodb | redis | rabbitmq; immutable")
-      .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "engine is immutable" }] }),
+/** A parameter's value as written in a cluster's spec.template.parameters or a template default. */
+export const parameterValue = z.union([z.string(), z.number()]).meta({ "x-kubernetes-int-or-string": true });
+export type ParameterValue = z.infer<typeof parameterValue>;
+
+/** What a DatabaseCluster writes in spec.template (the app catalog). Immutable once the cluster exists. */
+export const templateReference = z.object({
+  name: z.string().min(1).max(253).describe("Name of a DatabaseTemplate visible in this namespace"),
+  size: z.string().max(63).optional().describe("One of the template's sizes; default its defaultSize, else its first"),
+  parameters: z.record(z.string(), parameterValue).optional().describe("Values for the template's parameters, by name"),
+});
+export type TemplateReference = z.infer<typeof templateReference>;
+
+const engineField = engineName
+  .describe("mysql | mongodb | redis | rabbitmq; immutable; filled in from spec.template when that is set")
+  .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "engine is immutable" }] });
+
+const clusterSpecShape = {
+    engine: engineField,
     flavor: mysqlFlavor.optional().describe("For engine mysql only: mysql (8.4) or mariadb; default mysql; immutable"),
     version: z
       .string()
@@ -115,30 +128,54 @@ export const databaseClusterSpec = z
       .enum(["RetainData", "DeleteData"])
       .default("RetainData")
       .describe("RetainData keeps the volumes when the cluster is deleted; DeleteData removes them"),
-  })
+    template: templateReference
+      .optional()
+      .describe("Make the cluster from a DatabaseTemplate (the app catalog): resolved into this spec once, when the cluster is created; immutable"),
+};
+
+/**
+ * The spec as reconcilers read it: the engine is always there (a cluster made from a template
+ * is resolved before any reconciler but the template step sees it).
+ */
+export const databaseClusterSpec = z.object(clusterSpecShape);
+export type DatabaseClusterSpec = z.infer<typeof databaseClusterSpec>;
+
+/**
+ * The spec as the API server admits it: the engine may be left to spec.template. Rules that
+ * read the engine hold once it is there; locked paths and parameters of a template are checked
+ * by the ValidatingAdmissionPolicies the operator derives from each template (catalog/policy.ts).
+ */
+export const databaseClusterResourceSpec = z
+  .object({ ...clusterSpecShape, engine: engineField.optional() })
   .meta({
     "x-kubernetes-validations": [
-      { rule: "!has(self.flavor) || self.engine == 'mysql'", message: "flavor is only for engine mysql", fieldPath: ".flavor" },
+      { rule: "has(self.engine) || has(self.template)", message: "Required value: set engine, or template to make the cluster from a catalog template", fieldPath: ".engine" },
       {
-        rule: "(has(self.flavor) ? self.flavor : 'mysql') == (has(oldSelf.flavor) ? oldSelf.flavor : 'mysql')",
+        rule: "has(self.template) == has(oldSelf.template) && (!has(self.template) || self.template == oldSelf.template)",
+        message: "template is immutable: it records what the cluster was made from (steward catalog upgrade re-applies a changed template)",
+        fieldPath: ".template",
+      },
+      { rule: "!has(self.flavor) || !has(self.engine) || self.engine == 'mysql'", message: "flavor is only for engine mysql", fieldPath: ".flavor" },
+      {
+        // Before a template is resolved the cluster has no engine yet: the flavor arrives with it.
+        rule: "!has(oldSelf.engine) || (has(self.flavor) ? self.flavor : 'mysql') == (has(oldSelf.flavor) ? oldSelf.flavor : 'mysql')",
         message: "flavor is immutable",
         fieldPath: ".flavor",
       },
-      { rule: "self.engine != 'mongodb' || self.replicas % 2 == 1", message: "mongodb needs an odd number of replicas (1, 3, 5, ...)", fieldPath: ".replicas" },
+      { rule: "!has(self.engine) || self.engine != 'mongodb' || self.replicas % 2 == 1", message: "mongodb needs an odd number of replicas (1, 3, 5, ...)", fieldPath: ".replicas" },
       {
-        rule: "self.engine != 'rabbitmq' || self.replicas >= oldSelf.replicas || self.allowScaleDown",
+        rule: "!has(self.engine) || self.engine != 'rabbitmq' || self.replicas >= oldSelf.replicas || self.allowScaleDown",
         message: "scaling a rabbitmq cluster down removes nodes; set allowScaleDown: true to confirm",
         fieldPath: ".replicas",
       },
-      { rule: "!has(self.database) || self.engine == 'mysql'", message: "database is only for engine mysql", fieldPath: ".database" },
+      { rule: "!has(self.database) || !has(self.engine) || self.engine == 'mysql'", message: "database is only for engine mysql", fieldPath: ".database" },
       {
-        rule: "!has(self.backup) || !has(self.backup.pointInTime) || !self.backup.pointInTime.enabled || self.engine == 'mysql' || self.engine == 'mongodb'",
+        rule: "!has(self.backup) || !has(self.backup.pointInTime) || !self.backup.pointInTime.enabled || !has(self.engine) || self.engine == 'mysql' || self.engine == 'mongodb'",
         message: "pointInTime is available for mysql and mongodb only",
         fieldPath: ".backup.pointInTime",
       },
     ],
   });
-export type DatabaseClusterSpec = z.infer<typeof databaseClusterSpec>;
 
 export const CLUSTER_PHASES = ["Pending", "Provisioning", "Ready", "Degraded", "Failed", "Restoring", "Deleting"] as const;
 export type ClusterPhase = (typeof CLUSTER_PHASES)[number];
@@ -173,6 +210,10 @@ export const databaseClusterStatus = z.object({
   lastFailover: z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() }).optional(),
   lastSwitchover: z.object({ request: z.string(), to: z.string().optional(), at: z.string(), result: z.string() }).optional(),
   bootstrapped: z.boolean().optional(),
+  template: z
+    .object({ name: z.string(), generation: z.int(), size: z.string().optional() })
+    .optional()
+    .describe("The DatabaseTemplate and its generation the spec was resolved from"),
 });
 export type DatabaseClusterStatus = z.infer<typeof databaseClusterStatus>;
 

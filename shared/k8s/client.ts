@@ -99,6 +99,8 @@ export interface ApplyOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal;
+  /** create only: the API server runs admission and validation and stores nothing (?dryRun=All). */
+  dryRun?: boolean;
 }
 
 export interface WatchOptions {
@@ -197,7 +199,8 @@ export class KubeClient {
   async create<T extends KubeObject>(object: KubeObject, options: RequestOptions = {}): Promise<T> {
     const type = await this.resourceTypeOf(object);
     const body = { ...object, metadata: withoutManagedFields(object.metadata) };
-    return parseObject<T>(await this.call({ method: "POST", path: resourcePath(type, this.namespaceOf(type, object)), body, signal: options.signal }));
+    const path = resourcePath(type, this.namespaceOf(type, object)) + (options.dryRun ? "?dryRun=All" : "");
+    return parseObject<T>(await this.call({ method: "POST", path, body, signal: options.signal }));
   }
 
   /** PUT: refused with a conflict when metadata.resourceVersion is set and no longer current. */

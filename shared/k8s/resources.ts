@@ -22,7 +22,7 @@ function grouped(group: string, version: string, kind: string, plural: string, n
 function steward(kind: string): ResourceType {
   const definition = KINDS.find((candidate) => candidate.kind === kind);
   if (!definition) throw new Error(`shared/api/crd.ts defines no kind ${kind}`);
-  return grouped(GROUP, VERSION, kind, definition.plural);
+  return grouped(GROUP, VERSION, kind, definition.plural, definition.scope !== "Cluster");
 }
 
 export const RESOURCES = {
@@ -54,6 +54,9 @@ export const RESOURCES = {
   DatabaseBackup: steward("DatabaseBackup"),
   DatabaseRestore: steward("DatabaseRestore"),
   BackupStorage: steward("BackupStorage"),
+  DatabaseTemplate: steward("DatabaseTemplate"),
+  ValidatingAdmissionPolicy: grouped("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", false),
+  ValidatingAdmissionPolicyBinding: grouped("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", false),
 } as const satisfies Record<string, ResourceType>;
 
 export function apiVersionOf(type: ResourceType): string {

@@ -37,7 +37,7 @@ async function updateRefusal(type: typeof RESOURCES.DatabaseCluster, name: strin
 describe("a DatabaseCluster the API server refuses at creation", () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ["an unknown engine", { engine: "postgres" }, /spec\.engine.*Unsupported value: "postgres"/],
-    ["no engine", { replicas: 3 }, /spec\.engine: Required value/],
+    ["no engine", { replicas: 3 }, /spec\.engine.*Required value: set engine, or template/],
     ["zero replicas", { engine: "redis", replicas: 0 }, /spec\.replicas.*should be greater than or equal to 1/],
     ["too many replicas", { engine: "redis", replicas: 99 }, /spec\.replicas.*should be less than or equal to 15/],
     ["an even MongoDB replica count", { engine: "mongodb", replicas: 4 }, /spec\.replicas.*mongodb needs an odd number/],

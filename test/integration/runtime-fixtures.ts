@@ -83,8 +83,8 @@ export async function installCrds(client: KubeClient): Promise<void> {
       return established !== undefined;
     }, 30_000, 100);
   }
-  for (const type of [RESOURCES.DatabaseCluster, RESOURCES.DatabaseBackup, RESOURCES.DatabaseRestore, RESOURCES.BackupStorage]) {
-    await waitFor(`the API server to serve ${type.plural}`, async () => (await client.list(type, "default"), true), 30_000);
+  for (const type of [RESOURCES.DatabaseCluster, RESOURCES.DatabaseBackup, RESOURCES.DatabaseRestore, RESOURCES.BackupStorage, RESOURCES.DatabaseTemplate]) {
+    await waitFor(`the API server to serve ${type.plural}`, async () => (await client.list(type, type.namespaced ? "default" : undefined), true), 30_000);
   }
   // lastTransitionTime has whole seconds: one more second covers the rounding.
   const settleMs = establishedAt + 3000 - Date.now();
