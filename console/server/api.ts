@@ -24,7 +24,7 @@ export const LIVE_KINDS = { clusters: RESOURCES.DatabaseCluster, backups: RESOUR
 export type LiveKind = keyof typeof LIVE_KINDS;
 
 /** The app catalog's kind (cluster-scoped); served only once its CRD is installed. */
-export const TEMPLATE_TYPE: ResourceType = { group: "steward.dev", version: "v1alpha1", kind: "DatabaseTemplate", plural: "databasetemplates", namespaced: false };
+export const TEMPLATE_TYPE: ResourceType = RESOURCES.DatabaseTemplate;
 
 /** Objects as the browser gets them: managedFields are bulky and never shown. */
 export function slim(object: KubeObject): KubeObject {

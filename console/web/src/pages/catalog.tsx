@@ -5,6 +5,8 @@ import { STEWARD } from "../access.js";
 import { ApiError, anyObject, call, templateList, type AnyObject } from "../api.js";
 import { ErrorText, GatedButton } from "../components.js";
 import { refusedField } from "../model.js";
+import { databaseTemplate, type DatabaseTemplate } from "../../../../shared/api/index.js";
+import { parameterProblem, resolveCluster } from "../../../../catalog/resolve.js";
 
 /** The DatabaseTemplate contract as far as the form needs it (the catalog's own schema is the authority). */
 const parameter = z.looseObject({
@@ -98,8 +100,10 @@ function DeployForm(props: { template: AnyObject }) {
   const submit = (dryRun: boolean) => {
     setError(undefined);
     setFieldErrors({});
+    setPreview(undefined);
     call("POST", "/api/deploy", anyObject, body(dryRun)).then(
-      (object) => (dryRun ? setPreview(stringify(object)) : setCreated(`${namespace}/${name}`)),
+      // A dry run's answer has the CRD's defaults but not the template yet (the operator resolves it on creation): report the verdict, keep the resolved preview.
+      (object) => (dryRun ? setPreview(`The API server accepted ${object.metadata.name} in ${namespace} (dry run: nothing was created).`) : setCreated(`${namespace}/${name}`)),
       (failure: unknown) => {
         if (failure instanceof ApiError) {
           const field = refusedField(failure.message, failure.causes, spec.parameters.map((entry) => entry.name));
@@ -110,6 +114,18 @@ function DeployForm(props: { template: AnyObject }) {
     );
   };
   const chosenSize = spec.sizes.find((entry) => entry.name === sizeName);
+  // The operator's own resolution, run here: the preview shows the cluster the operator will write.
+  const template = databaseTemplate.safeParse(props.template);
+  const problems: Record<string, string> = {};
+  let resolved: string | undefined;
+  if (template.success) {
+    for (const entry of template.data.spec.parameters ?? []) {
+      const value = parameters[entry.name];
+      const problem = value === undefined ? undefined : parameterProblem(entry, value);
+      if (problem) problems[entry.name] = problem;
+    }
+    resolved = resolvedYaml(template.data, { name, namespace }, body(false).template, problems);
+  }
   return (
     <form class="deploy" onSubmit={(event) => (event.preventDefault(), submit(false))}>
       <p class="crumbs"><a href="#/catalog">← Catalog</a></p>
@@ -139,11 +155,11 @@ function DeployForm(props: { template: AnyObject }) {
                 {entry.enum.map((option) => <option key={String(option)} value={String(option)}>{String(option)}</option>)}
               </select>
             ) : (
-              <input id={`param-${entry.name}`} type={entry.type === "integer" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
+              <input id={`param-${entry.name}`} type={entry.type === "integer" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name] ?? problems[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
             )}
           </label>
           {entry.minimum !== undefined && <span class="sub"> at least {String(entry.minimum)}</span>}
-          {fieldErrors[entry.name] && <p class="error" id={`param-${entry.name}-error`}>{fieldErrors[entry.name]}</p>}
+          {(fieldErrors[entry.name] ?? problems[entry.name]) && <p class="error" id={`param-${entry.name}-error`}>{fieldErrors[entry.name] ?? `${entry.title ?? entry.name}: ${problems[entry.name]}`}</p>}
         </div>
       ))}
       {spec.locked.length > 0 && <p class="sub">Set by the template and locked: {spec.locked.join(", ")}</p>}
@@ -152,9 +168,10 @@ function DeployForm(props: { template: AnyObject }) {
         {Object.entries(parameters).map(([key, value]) => `, ${key} ${String(value)}`).join("")}
       </p>
       <details open>
-        <summary>YAML</summary>
-        <pre class="yaml">{preview ?? stringify(sent)}</pre>
+        <summary>{resolved ? "YAML of the cluster the operator will write" : "YAML"}</summary>
+        <pre class="yaml">{resolved ?? stringify(sent)}</pre>
       </details>
+      {preview && <p role="status" class="ok-text" id="deploy-checked">{preview}</p>}
       <ErrorText error={error} />
       {created && <p role="status" class="ok-text">Created <a href={`#/db/${created}`}>{created}</a>.</p>}
       <div class="actions">
@@ -165,4 +182,15 @@ function DeployForm(props: { template: AnyObject }) {
       </div>
     </form>
   );
+}
+
+/** The resolved DatabaseCluster as YAML, or undefined while a parameter is out of its schema. */
+function resolvedYaml(template: DatabaseTemplate, metadata: { name: string; namespace: string }, reference: { name: string; size?: string; parameters?: Record<string, string | number> }, problems: Record<string, string>): string | undefined {
+  if (Object.keys(problems).length > 0) return undefined;
+  try {
+    const { spec } = resolveCluster(template, reference);
+    return stringify({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata, spec });
+  } catch {
+    return undefined;
+  }
 }
