@@ -17,6 +17,7 @@
  *   real S3 call;
  * - storage growth warns that it can't be undone; a smaller size is refused by the page and by the
  *   API server (CEL), whose message the console passes on;
+ * - with the event stream blocked the page polls, and still shows a new backup reach Completed;
  * - no page has a serious or critical axe violation; mutations without the CSRF token are refused.
  */
 import { readFileSync } from "node:fs";
@@ -269,6 +270,17 @@ describe("the web console", () => {
     await page.locator(".title-row .badge", { hasText: "Ready" }).waitFor({ timeout: 240_000 });
     const created = (await client.get(RESOURCES.DatabaseCluster, namespace, "fromcat")) as unknown as { spec: { storage: { size: string }; backup?: { storage: string } } };
     expect(created.spec).toMatchObject({ storage: { size: "1Gi" }, backup: { storage: "s3" } });
+  });
+
+  it("falls back to polling when the event stream cannot be opened, and still shows changes without a reload", async () => {
+    const polled = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const pollingPage = await polled.newPage();
+    await pollingPage.route("**/api/live", (route) => route.abort());
+    await pollingPage.goto(`${asAdmin.url}#/db/${namespace}/${CLUSTER}`);
+    await pollingPage.locator(".live.polling").waitFor({ timeout: 30_000 });
+    await client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: "polled-1", namespace }, spec: { cluster: CLUSTER } } as KubeObject);
+    await pollingPage.locator('[data-backup="polled-1"] .badge', { hasText: "Completed" }).waitFor({ timeout: 120_000 });
+    await polled.close();
   });
 
   it("tests a backup storage's connection with a real S3 call", async () => {
