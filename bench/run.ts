@@ -5,6 +5,7 @@
  */
 import { benchBackup } from "./backup.js";
 import { benchExporters } from "./exporters.js";
+import { benchConsole } from "./console.js";
 import { benchLocal } from "./local.js";
 import { benchMysql } from "./mysql.js";
 import { benchOperator } from "./operator.js";
@@ -21,6 +22,7 @@ const BENCHES: Record<string, Bench> = {
   rabbitmq: benchRabbitmq,
   backup: benchBackup,
   exporters: benchExporters,
+  console: () => benchConsole(1000),
 };
 
 const args = process.argv.slice(2);

@@ -53,6 +53,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./completion.js")).completionCommand(),
   },
   {
+    name: "console",
+    usage: "[options]",
+    description: "Open the web console: databases, backups, restores and the catalog, with your own Kubernetes identity",
+    load: async () => (await import("../console/command.js")).consoleCommand(),
+  },
+  {
     name: "catalog",
     description: "The app catalog: list and show templates, diff and upgrade clusters made from them",
     load: async () => (await import("./catalog.js")).catalogCommand(),

@@ -14,7 +14,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(mariadb-server mariadb-client mariadb-backup redis-server redis-tools rabbitmq-server
   zstd iproute2 util-linux procps openssl ca-certificates sysbench
-  prometheus-mysqld-exporter prometheus-redis-exporter prometheus)
+  prometheus-mysqld-exporter prometheus-redis-exporter prometheus
+  chromium)  # chromium: the console's browser tests (playwright-core drives it; no browser download)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if (( ${#missing[@]} > 0 )); then
