@@ -49,7 +49,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: "completion",
-    description: "Shell completion for bash, zsh and fish, with cluster and backup names",
+    description: "Shell completion for bash, zsh and fish, with cluster, backup and template names",
     load: async () => (await import("./completion.js")).completionCommand(),
   },
   {

@@ -3,7 +3,7 @@ import { COMMANDS } from "./commands.js";
 import { completionCandidates, completionScript, type NameSource } from "./completion.js";
 
 // Hand-written names in place of the API's (test/integration/cli-commands.test.ts asks the real API server).
-const names: NameSource = async (kind, where) => ({ cluster: ["cache", "orders"], backup: [`orders-1-in-${where.namespace ?? "default"}`, "orders-2"], namespace: ["default", "shop"] })[kind];
+const names: NameSource = async (kind, where) => ({ cluster: ["cache", "orders"], backup: [`orders-1-in-${where.namespace ?? "default"}`, "orders-2"], namespace: ["default", "shop"], template: ["mysql-ha", "redis-ha"] })[kind];
 const load = async (name: string, rest: readonly string[]) => COMMANDS.find((entry) => entry.name === name)?.load(rest);
 
 describe("completion candidates", () => {
@@ -22,6 +22,8 @@ describe("completion candidates", () => {
     [["backups", "-n", ""], ["default", "shop"]],
     [["completion", ""], ["bash", "zsh", "fish"]],
     [["local", "k"], ["kubeconfig"]],
+    [["create", "shop-db", "--template", ""], ["mysql-ha", "redis-ha"]],
+    [["create", "shop-db", "--template", "m"], ["mysql-ha"]],
   ])("%j -> %j", async (words, expected) => {
     expect(await completionCandidates(words, names, load)).toEqual(expected);
   });

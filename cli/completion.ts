@@ -5,10 +5,11 @@ import { namespaceOf, withClient } from "./options.js";
 import { printOut } from "./output.js";
 
 /** Lists the names a value can take: the cluster's DatabaseClusters, DatabaseBackups, namespaces. */
-export type NameSource = (kind: "cluster" | "backup" | "namespace", where: { namespace?: string; kubeconfig?: string }) => Promise<string[]>;
+export type NameKind = "cluster" | "backup" | "namespace" | "template";
+export type NameSource = (kind: NameKind, where: { namespace?: string; kubeconfig?: string }) => Promise<string[]>;
 
 /** What a value's placeholder (`<cluster>`, `--backup <backup>`) is completed with. */
-const VALUE_KINDS: Record<string, "cluster" | "backup" | "namespace"> = { cluster: "cluster", backup: "backup", namespace: "namespace" };
+const VALUE_KINDS: Record<string, NameKind> = { cluster: "cluster", backup: "backup", namespace: "namespace", template: "template" };
 
 function valueName(option: Option): string | undefined {
   return /[<[]([a-z-]+)(\.\.\.)?[>\]]/.exec(option.flags)?.[1];
@@ -70,8 +71,10 @@ export async function completionCandidates(words: readonly string[], names: Name
   return valuesFor(argument.name(), argument.argChoices);
 }
 
-export async function namesFromApi(client: KubeClient, kind: "cluster" | "backup" | "namespace", namespace: string | undefined): Promise<string[]> {
+export async function namesFromApi(client: KubeClient, kind: NameKind, namespace: string | undefined): Promise<string[]> {
   if (kind === "namespace") return (await client.list(RESOURCES.Namespace)).items.map((item) => item.metadata.name);
+  // Templates are cluster-scoped (the catalog).
+  if (kind === "template") return (await client.list(RESOURCES.DatabaseTemplate)).items.map((item) => item.metadata.name).sort();
   const type = kind === "cluster" ? RESOURCES.DatabaseCluster : RESOURCES.DatabaseBackup;
   return (await client.list(type, namespaceOf(client, namespace))).items.map((item) => item.metadata.name).sort();
 }
@@ -117,7 +120,7 @@ export function completionScript(shell: "bash" | "zsh" | "fish", program = "stew
 }
 
 export function completionCommand(): Command {
-  const command = new Command("completion").description("Shell completion for bash, zsh and fish, with cluster and backup names");
+  const command = new Command("completion").description("Shell completion for bash, zsh and fish, with cluster, backup and template names");
   for (const shell of ["bash", "zsh", "fish"] as const) {
     const how = { bash: "source <(steward completion bash)  # in ~/.bashrc", zsh: "source <(steward completion zsh)  # in ~/.zshrc, after compinit", fish: "steward completion fish > ~/.config/fish/completions/steward.fish" }[shell];
     command

@@ -139,6 +139,8 @@ export async function createCommand(args: readonly string[]): Promise<Command> {
       const option = new Option(`--${parameter.name} <value>`, `${parameter.title} (${describeParameter(parameter)})`);
       command.addOption(parameter.enum ? option.choices(parameter.enum.map(String)) : option);
     }
+    // The template's sizes: refused by name when wrong, and what shell completion offers.
+    command.options.find((option) => option.long === "--size")?.choices(template.spec.sizes.map((size) => size.name));
   }
   return command.action(async (name: string, options: CreateOptions) => {
     if (!template) throw new Error("--template: required");

@@ -247,6 +247,16 @@ export function clusterSpecPaths(): Map<string, SpecPathType> {
   return paths;
 }
 
+/** A copy of `schema` with no CEL rules at any depth. */
+function withoutRules(schema: JsonSchema): JsonSchema {
+  const copy: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "x-kubernetes-validations") continue;
+    copy[key] = value && typeof value === "object" && !Array.isArray(value) ? withoutRules(value as JsonSchema) : value;
+  }
+  return copy;
+}
+
 function templateSpecSchema(spec: JsonSchema): JsonSchema {
   const cluster = partialClusterSchema(openApiSchema(databaseClusterSpec), true) as JsonSchema;
   const clusterProperties = cluster.properties as JsonSchema;
@@ -254,6 +264,11 @@ function templateSpecSchema(spec: JsonSchema): JsonSchema {
   properties.cluster = { ...cluster, description: properties.cluster?.description };
   const sizes = properties.sizes as { items: { properties: JsonSchema } };
   for (const field of ["replicas", "resources", "storage"]) sizes.items.properties[field] = clusterProperties[field];
+  // Without the quantity rules of spec.resources: the API server costs a rule on an int-or-string
+  // as a string of the largest request, and ten sizes of them exceed a CRD's budget (it refused
+  // the CRD). A size's resources are checked where they land: the DatabaseCluster made from it is
+  // refused with the field named, and the template controller renders every size.
+  sizes.items.properties.resources = withoutRules(clusterProperties.resources as JsonSchema);
   const paths = clusterSpecPaths();
   const list = (types: SpecPathType[]) => `[${[...paths].filter(([, type]) => types.includes(type)).map(([path]) => `'${path}'`).join(", ")}]`;
   const parameter = (properties.parameters as { items: JsonSchema }).items;

@@ -62,6 +62,16 @@ afterAll(async () => {
 });
 
 describe("steward create from the catalog", () => {
+  it("completes template names and the chosen template's sizes from the API", async () => {
+    // As the shell scripts ask, with the user's KUBECONFIG in the environment.
+    const env = { ...process.env, KUBECONFIG: inject("kubeconfig") };
+    const complete = async (...words: string[]) => (await run(process.execPath, [STEWARD, "completion", "__complete", "--", ...words], { env })).stdout.trim().split("\n");
+    expect(await complete("create", "shop-db", "--template", "mysql-")).toEqual(["mysql-84-ha", "mysql-ha"]);
+    const sizes = databaseTemplate.parse(await client.get(RESOURCES.DatabaseTemplate, undefined, "mysql-ha")).spec.sizes.map((size) => size.name);
+    expect(await complete("create", "shop-db", "--template", "mysql-ha", "--size", "")).toEqual(sizes);
+  });
+
+
   it("gives a Ready MariaDB cluster with backups scheduled that a client reaches with the connection Secret", async () => {
     const { stdout } = await run(process.execPath, [STEWARD, "create", "shop-db", "--template", "mysql-ha", "--size", "small", "--wait", "--timeout", "600", "-n", namespace, "--kubeconfig", inject("kubeconfig")], { timeout: 660_000 });
     expect(stdout).toContain("shop-db is Ready");
