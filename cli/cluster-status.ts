@@ -1,6 +1,7 @@
 import { nextDue } from "../backup/planning/schedule.js";
 import { describeWindow, windowFromStatus } from "../backup/planning/restore-preview.js";
 import { effectiveSpec, type Condition, type DatabaseBackup, type DatabaseCluster } from "../shared/api/index.js";
+import { lastSuccessfulBackup, pointInTimeWindow } from "../shared/cluster-figures.js";
 import { backupFacts } from "./backup-list.js";
 import { paintPhase, renderTable } from "./output.js";
 import { formatBytes } from "./progress.js";
@@ -77,8 +78,8 @@ function instances(view: ClusterView): string {
 function backups(view: ClusterView, now: Date): string {
   const policy = view.cluster.spec.backup;
   const own = view.backups.map(backupFacts);
-  const completed = own.filter((backup) => backup.phase === "Completed").sort((a, b) => (b.completedAt ?? "").localeCompare(a.completedAt ?? ""));
-  const lastSuccess = completed[0];
+  // The same figure as the operator's steward_backup_last_success_timestamp_seconds (shared/cluster-figures.ts).
+  const lastSuccess = lastSuccessfulBackup(view.backups);
   const newest = [...own].sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""))[0];
   const counts = ["Completed", "Failed", "Running", "Pending"].map((phase) => [phase, own.filter((backup) => (backup.phase ?? "Pending") === phase).length] as const).filter(([, count]) => count > 0);
   const pairs: [string, string][] = [];
@@ -96,7 +97,7 @@ function backups(view: ClusterView, now: Date): string {
     pairs.push(["Retention", retention || "keep all"]);
     pairs.push(["Verification", policy.verify ? "each backup is restored into a throwaway instance" : "off"]);
   }
-  pairs.push(["Last success", lastSuccess ? `${lastSuccess.name} at ${isoSeconds(lastSuccess.completedAt)} (${age(lastSuccess.completedAt, now)} ago), ${lastSuccess.size !== undefined ? formatBytes(lastSuccess.size) : "size unknown"}` : "none"]);
+  pairs.push(["Last success", lastSuccess ? `${lastSuccess.name} at ${isoSeconds(lastSuccess.completedAt)} (${age(lastSuccess.completedAt, now)} ago), ${lastSuccess.bytes !== undefined ? formatBytes(lastSuccess.bytes) : "size unknown"}` : "none"]);
   if (newest && newest.name !== lastSuccess?.name) pairs.push(["Newest", `${newest.name} ${paintPhase(newest.phase ?? "Pending")}${newest.error ? ` at ${newest.error}` : ""}`]);
   pairs.push(["Backups", counts.length ? `${counts.map(([phase, count]) => `${count} ${phase}`).join(", ")} (steward backups ${view.cluster.metadata.name})` : "none"]);
   return `Backups\n${indent(fields(pairs))}`;
@@ -106,14 +107,16 @@ function pointInTime(view: ClusterView, now: Date): string {
   const enabled = view.cluster.spec.backup?.pointInTime?.enabled ?? false;
   if (!enabled) return `Point in time\n${indent(fields([["Enabled", "no (spec.backup.pointInTime.enabled; restores go to a backup's own time)"]]))}`;
   const window = windowFromStatus(view.cluster.status?.pointInTime, view.backups.map(backupFacts));
-  const latest = window.latest;
+  // Archiving lag and the gap flag are the operator's metrics' figures (shared/cluster-figures.ts).
+  const figures = pointInTimeWindow(view.cluster, now);
+  const latest = figures.end;
   return `Point in time\n${indent(
     fields([
       ["Enabled", "yes"],
       ["Window", describeWindow(window)],
       ["Archiving lag", latest ? `${age(latest, now)} (everything committed before ${isoSeconds(latest)} is archived)` : "unknown"],
       // The operator reports one window: it does not track holes inside it (see README, "restore runbook").
-      ["Gaps", "none reported (the operator does not track holes inside the window)"],
+      ["Gaps", figures.gap ? "the archive does not reach forward from the base backup yet: no point-in-time restore until archiving catches up" : "none reported (the operator does not track holes inside the window)"],
     ]),
   )}`;
 }
