@@ -95,16 +95,31 @@ describe("the Helm chart", () => {
 
   it("uses Roles in the listed namespaces only when watchNamespaces is set, plus leader election in its own namespace", () => {
     const objects = template("watchNamespaces={shop,billing}");
-    // Cluster-wide only what is cluster-scoped: the catalog (templates, their admission policies)
-    // and its aggregated read-only role for users.
+    // Cluster-wide only what is cluster-scoped: the catalog (templates, their admission policies),
+    // and the roles aggregated into the built-in ones for users (bound to no one by the chart).
     const clusterWide = objects.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding").map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(clusterWide).toEqual(["ClusterRole/steward-catalog", "ClusterRole/steward-catalog-reader", "ClusterRoleBinding/steward-catalog", "ClusterRoleBinding/steward-catalog-reader"]);
+    expect(clusterWide).toEqual(["ClusterRole/steward-catalog", "ClusterRole/steward-catalog-reader", "ClusterRole/steward-edit", "ClusterRole/steward-view", "ClusterRoleBinding/steward-catalog", "ClusterRoleBinding/steward-catalog-reader"]);
     const catalogRules = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "steward-catalog") as unknown as { rules: { resources: string[] }[] };
     expect(catalogRules.rules.flatMap((rule) => rule.resources).sort()).toEqual(["databasetemplates", "databasetemplates/status", "validatingadmissionpolicies", "validatingadmissionpolicybindings"]);
     const roles = objects.filter((o) => o.kind === "Role").map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
     expect(roles).toEqual(["billing/steward", "shop/steward", "steward-system/steward-leader-election"]);
     const deployment = objects.find((o) => o.kind === "Deployment") as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
     expect(deployment?.spec.template.spec.containers[0]?.args).toContain("--namespace=shop,billing");
+  });
+
+  it("runs the console only when asked, as a restricted pod whose ServiceAccount is bound to nothing", () => {
+    expect(template().filter((o) => o.metadata.name === "steward-console")).toEqual([]);
+    const objects = template("console.enabled=true");
+    const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "steward-console") as unknown as {
+      spec: { template: { spec: { serviceAccountName: string; automountServiceAccountToken: boolean; securityContext: Record<string, unknown>; containers: { args: string[]; securityContext: Record<string, unknown> }[] } } };
+    };
+    expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(deployment.spec.template.spec.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(deployment.spec.template.spec.containers[0]!.args).toContain("--auth=token");
+    const account = deployment.spec.template.spec.serviceAccountName;
+    const bindings = objects.filter((o) => o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") as unknown as { subjects?: { name: string }[] }[];
+    expect(bindings.filter((binding) => binding.subjects?.some((subject) => subject.name === account))).toEqual([]);
   });
 
   it("runs the operator as a restricted pod: non-root, read-only root, seccomp, no capabilities, two replicas, a PDB", () => {
