@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonEqual, mergePatchBetween, statusEquals } from "./status.js";
+import { jsonEqual, mergePatchBetween, rebaseStatus, statusEquals } from "./status.js";
 
 describe("statusEquals", () => {
   it("ignores key order at every depth", () => {
@@ -33,5 +33,22 @@ describe("mergePatchBetween", () => {
   it("is empty when nothing changed", () => {
     expect(mergePatchBetween({ a: { b: 1 } }, { a: { b: 1 } })).toEqual({});
     expect(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })).toBe(true);
+  });
+});
+
+describe("rebaseStatus: this writer's change carried onto a status someone else wrote meanwhile", () => {
+  const ready = { type: "Ready", status: "True", reason: "AllInstancesReady", message: "3/3" };
+  const notReady = { type: "Ready", status: "False", reason: "Provisioning", message: "1/3" };
+  const scheduled = { type: "BackupScheduled", status: "True", reason: "Due", message: "next at 03:00" };
+  it.each([
+    ["keeps a field the other writer added", { phase: "Provisioning" }, { phase: "Ready" }, { phase: "Provisioning", nextBackup: "t1" }, { phase: "Ready", nextBackup: "t1" }],
+    ["keeps the other writer's value of a field this one left alone", { phase: "Ready", nextBackup: "t0" }, { phase: "Degraded", nextBackup: "t0" }, { phase: "Ready", nextBackup: "t1" }, { phase: "Degraded", nextBackup: "t1" }],
+    ["removes what this writer removed", { phase: "Ready", currentPrimary: "a-0" }, { phase: "Ready" }, { phase: "Ready", currentPrimary: "a-0", nextBackup: "t1" }, { phase: "Ready", nextBackup: "t1" }],
+    ["merges nested objects by key", { pointInTime: { earliest: "e0" }, endpoints: { primary: "p" } }, { pointInTime: { earliest: "e0" }, endpoints: { primary: "q" } }, { pointInTime: { earliest: "e0", latest: "l1" }, endpoints: { primary: "p" } }, { pointInTime: { earliest: "e0", latest: "l1" }, endpoints: { primary: "q" } }],
+    ["merges conditions by type", { conditions: [notReady] }, { conditions: [ready] }, { conditions: [notReady, scheduled] }, { conditions: [ready, scheduled] }],
+    ["adds a condition type this writer added", { conditions: [scheduled] }, { conditions: [scheduled, ready] }, { conditions: [] }, { conditions: [ready] }],
+    ["changes nothing when this writer changed nothing", { phase: "Ready" }, { phase: "Ready" }, { phase: "Failed" }, { phase: "Failed" }],
+  ])("%s", (_name, base, desired, fresh, expected) => {
+    expect(rebaseStatus(base, desired, fresh)).toEqual(expected);
   });
 });

@@ -39,25 +39,74 @@ export function mergePatchBetween(current: { [key: string]: Json }, desired: { [
   return patch;
 }
 
+type JsonObject = { [key: string]: Json };
+
+function isConditionList(value: Json | undefined): value is JsonObject[] {
+  return Array.isArray(value) && value.every((item) => isJsonObject(item) && typeof item.type === "string");
+}
+
+/** Conditions merged by type: the types `base -> desired` changed, carried onto `fresh`. */
+function rebaseConditions(base: JsonObject[], desired: JsonObject[], fresh: JsonObject[]): JsonObject[] {
+  const byType = (list: JsonObject[]) => new Map(list.map((condition) => [condition.type as string, condition]));
+  const [before, after] = [byType(base), byType(desired)];
+  const out = [...fresh];
+  for (const type of new Set([...before.keys(), ...after.keys()])) {
+    const mine = after.get(type);
+    if (jsonEqual(before.get(type), mine)) continue;
+    const at = out.findIndex((condition) => condition.type === type);
+    if (mine === undefined) {
+      if (at >= 0) out.splice(at, 1);
+    } else if (at >= 0) out[at] = mine;
+    else out.push(mine);
+  }
+  return out;
+}
+
+/**
+ * A three-way merge: what this writer changed (`base` -> `desired`) applied to what the API
+ * server holds now (`fresh`), so a field another writer set meanwhile, and this one never
+ * touched, survives. Objects merge by key, condition lists by type; anything else this writer
+ * changed is its value. `undefined` is an absent key.
+ */
+export function rebaseStatus(base: Json | undefined, desired: Json | undefined, fresh: Json | undefined): Json | undefined {
+  if (jsonEqual(base, desired)) return fresh;
+  if (isConditionList(base) && isConditionList(desired) && isConditionList(fresh)) return rebaseConditions(base, desired, fresh);
+  if (isConditionList(desired) && isConditionList(fresh) && base === undefined) return rebaseConditions([], desired, fresh);
+  if (!isJsonObject(desired) || !isJsonObject(fresh) || (base !== undefined && !isJsonObject(base))) return desired;
+  const before: JsonObject = base ?? {};
+  const out: JsonObject = { ...fresh };
+  for (const key of new Set([...Object.keys(before), ...Object.keys(desired)])) {
+    const merged = rebaseStatus(before[key], desired[key], fresh[key]);
+    if (merged === undefined) delete out[key];
+    else out[key] = merged;
+  }
+  return out;
+}
+
 const MAX_ATTEMPTS = 5;
 
 /**
  * Writes `status` (the whole of it) through /status when it differs from the object's, and
- * says whether it wrote. The patch carries the resourceVersion the comparison was made
- * against, so a status someone else changed meanwhile is re-read and compared again rather
- * than overwritten blindly; fields absent from `status` are removed.
+ * says whether it wrote; fields absent from `status` are removed. The patch carries the
+ * resourceVersion the comparison was made against. When someone else wrote the status
+ * meanwhile (a conflict), the object is read again and only what this writer changed from the
+ * copy it was given is carried onto the fresh status (rebaseStatus): another controller's
+ * fields (the backup policy's lastBackup, nextBackup, pointInTime) are never written back from
+ * a stale copy.
  */
 export async function writeStatusIfChanged<T extends KubeObject>(client: KubeClient, type: ResourceType, object: T, status: Record<string, unknown>): Promise<boolean> {
-  const desired = toJson(status);
-  if (!isJsonObject(desired)) throw new Error("status must be an object");
+  const intended = toJson(status);
+  if (!isJsonObject(intended)) throw new Error("status must be an object");
+  const base = toJson(object.status ?? {});
   const { namespace, name } = object.metadata;
   let current: KubeObject = object;
   for (let attempt = 1; ; attempt++) {
     const before = toJson(current.status ?? {});
+    const desired = current === object ? intended : (rebaseStatus(base, intended, before) ?? {});
     if (jsonEqual(before, desired)) return false;
     const patch = {
       metadata: { resourceVersion: current.metadata.resourceVersion },
-      status: isJsonObject(before) ? mergePatchBetween(before, desired) : desired,
+      status: isJsonObject(before) && isJsonObject(desired) ? mergePatchBetween(before, desired) : desired,
     };
     try {
       await client.mergePatch(type, namespace, name, patch, { subresource: "status" });

@@ -43,10 +43,29 @@ describe("writeStatusIfChanged", () => {
     await writeStatusIfChanged(env.client, RESOURCES.DatabaseCluster, stale, { phase: "Ready" });
     // The stale copy has no status: the first patch conflicts, the re-read shows nothing to do.
     expect(await writeStatusIfChanged(env.client, RESOURCES.DatabaseCluster, stale, { phase: "Ready" })).toBe(false);
-    // Someone else changed the status meanwhile; ours still wins, against the fresh copy.
+    // Someone else changed the status meanwhile: what this writer changed (phase) wins, what it
+    // never touched (currentPrimary, absent from its copy too) stays the other writer's.
     await env.client.mergePatch(RESOURCES.DatabaseCluster, env.namespace, "status-stale", { status: { phase: "Failed", currentPrimary: "x" } }, { subresource: "status" });
     expect(await writeStatusIfChanged(env.client, RESOURCES.DatabaseCluster, stale, { phase: "Ready" })).toBe(true);
-    expect((await env.client.get(RESOURCES.DatabaseCluster, env.namespace, "status-stale"))!.status).toEqual({ phase: "Ready" });
+    expect((await env.client.get(RESOURCES.DatabaseCluster, env.namespace, "status-stale"))!.status).toEqual({ phase: "Ready", currentPrimary: "x" });
+  });
+
+  it("loses no update of another controller when its own copy was stale (the cluster controller against the backup policy)", async () => {
+    const created = await createCluster("status-race");
+    const provisioning = setCondition(undefined, { type: "Ready", status: "False", reason: "Provisioning", message: "1/1 starting" }, 1);
+    await writeStatusIfChanged(env.client, RESOURCES.DatabaseCluster, created, { phase: "Provisioning", conditions: provisioning });
+    // The cluster controller reads the cluster and computes its whole status from that copy...
+    const copy = (await env.client.get(RESOURCES.DatabaseCluster, env.namespace, "status-race"))!;
+    // ...while the backup policy records the next backup and a condition of its own.
+    const storage = { type: "BackupStorageAvailable", status: "True", reason: "Reachable", message: "s3 answered", lastTransitionTime: "2026-12-06T05:00:00Z" };
+    await env.client.mergePatch(RESOURCES.DatabaseCluster, env.namespace, "status-race", { status: { nextBackup: "2026-12-07T03:00:00Z", conditions: [...provisioning, storage] } }, { subresource: "status" });
+    // The cluster controller writes its status (phase and Ready), computed from the stale copy.
+    const ready = setCondition(provisioning, { type: "Ready", status: "True", reason: "AllInstancesReady", message: "1/1 instances are ready" }, 1);
+    expect(await writeStatusIfChanged(env.client, RESOURCES.DatabaseCluster, copy, { ...(copy.status as Record<string, unknown>), phase: "Ready", conditions: ready })).toBe(true);
+    const status = (await env.client.get(RESOURCES.DatabaseCluster, env.namespace, "status-race"))!.status as { phase: string; nextBackup?: string; conditions: { type: string; status: string }[] };
+    expect(status.phase).toBe("Ready");
+    expect(status.nextBackup).toBe("2026-12-07T03:00:00Z");
+    expect(status.conditions.map((condition) => `${condition.type}=${condition.status}`).sort()).toEqual(["BackupStorageAvailable=True", "Ready=True"]);
   });
 });
 
