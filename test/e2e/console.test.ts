@@ -20,7 +20,8 @@
  * - with the event stream blocked the page polls, and still shows a new backup reach Completed;
  * - no page has a serious or critical axe violation; mutations without the CSRF token are refused.
  */
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "mysql2/promise";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ import { readSecret } from "../../shared/secrets.js";
 import { WEB_ROOT } from "../../console/command.js";
 import { startConsole, type RunningConsole } from "../../console/server/server.js";
 import { TEMPLATE_TYPE } from "../../console/server/api.js";
+import { helmBinary } from "../../local/operator-chart.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
 import { ensureCrds } from "./cluster-fixtures.js";
 import { launchChromium, screenshots, seriousViolations, tabTo } from "./console-fixtures.js";
@@ -55,8 +57,10 @@ beforeAll(async () => {
   ({ namespace, remove } = await freshNamespace("console"));
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
-  // The aggregated roles that let the built-in view/edit roles cover Steward's kinds.
-  for (const document of parseAllDocuments(readFileSync(join(process.cwd(), "deploy", "console.yaml"), "utf8"))) {
+  // The aggregated roles that let the built-in view/edit roles cover Steward's kinds, as the chart renders them.
+  const chart = join(process.cwd(), "deploy", "helm", "steward");
+  const { stdout: rendered } = await promisify(execFile)(await helmBinary(), ["template", "steward", chart, "--namespace", "steward-system", "--show-only", "templates/console.yaml"]);
+  for (const document of parseAllDocuments(rendered)) {
     const object = document.toJS() as KubeObject;
     if (object.kind === "ClusterRole") await client.apply(object);
   }
@@ -310,7 +314,8 @@ describe("the web console", () => {
     await viewerPage.keyboard.press("Enter");
     await viewerPage.locator(`a[href="#/db/${namespace}/${CLUSTER}"]`).click();
     const backupNow = viewerPage.locator("#backup-now");
-    await viewerPage.locator("#backup-now-why").waitFor();
+    // While the SelfSubjectAccessReviews are out, the buttons say "checking permissions…": wait for the answers.
+    for (const why of ["#backup-now-why", "#reveal-password-why", "#switchover-why"]) await viewerPage.locator(why, { hasText: "may not" }).waitFor({ timeout: 30_000 });
     expect(await backupNow.isDisabled()).toBe(true);
     expect(await viewerPage.locator("#backup-now-why").textContent()).toContain(`system:serviceaccount:${namespace}:viewer may not create databasebackups in namespace ${namespace}`);
     expect(await viewerPage.locator("#restore-open").isDisabled()).toBe(true);
