@@ -10,14 +10,15 @@ import { waitFor } from "./processes.js";
 
 export const CATALOG_BACKUP_STORAGE = "backups";
 
-export async function installCatalog(kubeconfig: string, log: (line: string) => void, backupStorage?: KubernetesObject): Promise<void> {
+export async function installCatalog(kubeconfig: string, log: (line: string) => void, backupStorage?: KubernetesObject, what: { templates: boolean } = { templates: true }): Promise<void> {
   const config = loadKubeConfig(kubeconfig);
-  const objects = catalogManifests() as KubernetesObject[];
+  const objects = what.templates ? (catalogManifests() as KubernetesObject[]) : [];
   if (backupStorage) objects.push({ ...backupStorage, metadata: { ...backupStorage.metadata, name: CATALOG_BACKUP_STORAGE } });
   // The DatabaseTemplate CRD may still be on its way to Established.
   await waitFor("the catalog to be accepted", async () => {
     await applyObjects(config, objects);
     return true;
   }, 30_000, 300);
-  log(`installed the catalog: ${objects.filter((object) => object.kind === "DatabaseTemplate").length} templates from deploy/catalog/`);
+  const templates = objects.filter((object) => object.kind === "DatabaseTemplate").length;
+  log(what.templates ? `installed the catalog: ${templates} templates from deploy/catalog/` : `the catalog's templates come with the operator's chart; BackupStorage ${CATALOG_BACKUP_STORAGE} ready for them`);
 }

@@ -146,13 +146,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     } else {
       await applyObjects(loadKubeConfig(controlPlane.kubeconfig), [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "steward-system" } } as KubernetesObject]);
     }
-    // The catalog comes with the operator, as in the Helm chart (the test clusters start neither).
-    if (options.withOperator) await installCatalog(controlPlane.kubeconfig, log, storage);
+    // The catalog comes with the operator (the test clusters start neither): the chart installs its
+    // templates itself (and owns them: helm refuses objects another client made), a host-process
+    // operator gets them applied here; the "backups" storage they lock to is made here either way.
+    const chartMode = (options.operatorMode ?? "chart") === "chart";
+    if (options.withOperator) await installCatalog(controlPlane.kubeconfig, log, storage, { templates: !chartMode });
     if (options.withOperator) {
       const root = repositoryRoot();
       if (!existsSync(join(root, "dist", "cli", "main.js"))) {
         log("not starting the operator: dist/cli/main.js does not exist (run npm run build)");
-      } else if ((options.operatorMode ?? "chart") === "chart") {
+      } else if (chartMode) {
         await installOperatorChart({ kubeconfig: controlPlane.kubeconfig, log });
       } else {
         started.operator = startProcess({
