@@ -11,7 +11,7 @@ import type { BackupPosition, LogSegmentManifest } from "./manifest.js";
  * hands it over, and the operator and the agent pass the registry's map down. Shaped to fit:
  *   MySQL/MariaDB  dump = mariadb-dump/mysqldump stream; load = mariadb client; logs = binlogs
  *   Redis          dump = `redis-cli --rdb -`; load offline (RDB file into dataDir before start)
- *   MongoDB        dump = every database through the driver as Extended JSON lines (operators/mongodb/backup/dump-format.ts); load = the driver; logs = oplog slices
+ *   MongoDB        dump = every database through the driver as Extended JSON lines (documented in the MongoDB engine folder); load = the driver; logs = oplog slices
  *   RabbitMQ       dump = GET /api/definitions; load = POST /api/definitions or offline at boot
  * Bytes go in and out as Node streams: the pipeline adds compression, encryption and S3.
  */
