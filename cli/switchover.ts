@@ -2,8 +2,9 @@ import { Command } from "commander";
 import { ANNOTATIONS, databaseCluster, type DatabaseCluster } from "../shared/api/index.js";
 import { KubeClient, RESOURCES } from "../shared/k8s/client.js";
 import { pluginOf } from "../operators/engine.js";
+import { TimedOutError } from "./output.js";
 import { ENGINE_PLUGINS } from "../operators/engines.js";
-import { kubeconfigOption, namespaceOf } from "./options.js";
+import { kubeconfigOption, namespaceOf, readCluster } from "./options.js";
 
 export interface SwitchoverOutcome {
   done: boolean;
@@ -47,9 +48,7 @@ export function switchoverCommand(): Command {
     .action(async (name: string, options: { kubeconfig?: string; namespace?: string; to?: string; wait: boolean; timeout: string }) => {
       const client = KubeClient.fromKubeconfig(options.kubeconfig);
       const namespace = namespaceOf(client, options.namespace);
-      const raw = await client.get(RESOURCES.DatabaseCluster, namespace, name);
-      if (!raw) throw new Error(`DatabaseCluster ${name} not found in namespace ${namespace}`);
-      const cluster = databaseCluster.parse(raw);
+      const cluster = await readCluster(client, namespace, name);
       const plugin = pluginOf(ENGINE_PLUGINS, cluster.spec.engine);
       if (!plugin.capabilities.switchover) throw new Error(`${name} is a ${plugin.title} cluster, which has no switchover (no primary to move); switchover is for ${SWITCHOVER_ENGINES.map((p) => p.title).join(" and ")} clusters`);
       const target = options.to ?? "auto";
@@ -70,6 +69,6 @@ export function switchoverCommand(): Command {
           return;
         }
       }
-      throw new Error(`no result within ${options.timeout}s; see kubectl describe databasecluster ${name}`);
+      throw new TimedOutError(`no result within ${options.timeout}s; see kubectl describe databasecluster ${name}`);
     });
 }

@@ -174,7 +174,7 @@ describe("steward CLI on the real API server", () => {
     expect((await steward("status", "--bogus")).code).toBe(2);
     expect((await steward("restore", "--cluster", "orders", "--time", "2026-11-24 10:00:00")).code).toBe(2);
     expect((await steward("backup", "orders", "--wait", "--no-follow")).code).toBe(2);
-    for (const args of [["status", "nonexistent"], ["backups", "nonexistent"], ["backup", "nonexistent"], ["restore", "--backup", "nonexistent", "--dry-run"]]) {
+    for (const args of [["status", "nonexistent"], ["backups", "nonexistent"], ["backup", "nonexistent"], ["restore", "--backup", "nonexistent", "--dry-run"], ["switchover", "nonexistent"]]) {
       const result = await steward(...args);
       expect({ args, code: result.code }).toEqual({ args, code: 3 });
       expect(result.stderr).toMatch(/not found in namespace NAMESPACE.*\n$/);
