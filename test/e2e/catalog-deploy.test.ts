@@ -13,7 +13,7 @@ import { builtinTemplates } from "../../catalog/builtin.js";
 import { TEMPLATE_ANNOTATIONS, databaseTemplate } from "../../shared/api/index.js";
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
-import { connectionOf, ensureCrds, readCluster } from "./cluster-fixtures.js";
+import { connectionOf, createLocalBackupStorage, ensureCrds, readCluster } from "./cluster-fixtures.js";
 import { freshNamespace, waitFor } from "./local-fixtures.js";
 import { connect } from "./mysql-fixtures.js";
 
@@ -28,15 +28,8 @@ beforeAll(async () => {
   ({ namespace, remove } = await freshNamespace("catalog-e2e"));
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
-  const local = inject("s3");
-  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } } as KubeObject);
   // The storage the built-in templates lock their backups to, as steward local up makes it.
-  await client.create({
-    apiVersion: "steward.dev/v1alpha1",
-    kind: "BackupStorage",
-    metadata: { name: "backups", namespace },
-    spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
-  } as KubeObject);
+  await createLocalBackupStorage(client, namespace, inject("s3"), { name: "backups", prefix: `${namespace}/` });
   for (const template of builtinTemplates()) await client.apply(template as unknown as KubeObject);
   operator = startOperatorProcess({ kubeconfig: inject("kubeconfig"), namespace, identity: "catalog-e2e" });
   await waitFor("mysql-ha's admission policy", async () => {

@@ -14,6 +14,7 @@ import { readSecret } from "../../shared/secrets.js";
 import type { Manager } from "../../shared/runtime/manager.js";
 import type { ConnectionInfo, EngineRegistry } from "../../operators/engine.js";
 import { createOperator } from "../../operators/operator.js";
+import type { LocalS3 } from "../../local/s3/s3.js";
 
 /**
  * Installs the committed CRDs the local cluster lacks, as raw JSON (client-node's typed
@@ -275,4 +276,18 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * The local S3 as BackupStorage `name` in `namespace`, written as a user would: the credentials
+ * in the Secret s3-creds, the in-cluster endpoint (agents run in pods), objects under `prefix`.
+ */
+export async function createLocalBackupStorage(client: KubeClient, namespace: string, s3: LocalS3, options: { name: string; prefix: string }): Promise<void> {
+  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } as KubeObject);
+  await client.create({
+    apiVersion: "steward.dev/v1alpha1",
+    kind: "BackupStorage",
+    metadata: { name: options.name, namespace },
+    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: options.prefix, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+  } as KubeObject);
 }

@@ -36,7 +36,7 @@ import { startConsole, type RunningConsole } from "../../console/server/server.j
 import { TEMPLATE_TYPE } from "../../console/server/api.js";
 import { helmBinary } from "../../local/operator-chart.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
-import { ensureCrds } from "./cluster-fixtures.js";
+import { createLocalBackupStorage, ensureCrds } from "./cluster-fixtures.js";
 import { launchChromium, screenshots, seriousViolations, tabTo } from "./console-fixtures.js";
 import { freshNamespace } from "./local-fixtures.js";
 
@@ -65,13 +65,7 @@ beforeAll(async () => {
     if (object.kind === "ClusterRole") await client.apply(object);
   }
   const s3 = inject("s3");
-  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } as KubeObject);
-  await client.create({
-    apiVersion: "steward.dev/v1alpha1",
-    kind: "BackupStorage",
-    metadata: { name: "s3", namespace },
-    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
-  } as KubeObject);
+  await createLocalBackupStorage(client, namespace, s3, { name: "s3", prefix: `${namespace}/` });
   // The same S3 by its ClusterIP: "Test connection" runs on this host, where the in-cluster name
   // may resolve to another local cluster's S3 (they share /etc/hosts; see the README).
   await client.create({

@@ -14,7 +14,7 @@ import { loadClusterEngines } from "../../operators/engine.js";
 import { createOperator } from "../../operators/operator.js";
 import { MEMO_PORT, memoNames } from "../fixtures/memo-engine/engine.js";
 import { memoPlugin, withMemo } from "../fixtures/memo-engine/plugin.js";
-import { ensureCrds } from "./cluster-fixtures.js";
+import { createLocalBackupStorage, ensureCrds } from "./cluster-fixtures.js";
 import { freshNamespace, waitFor } from "./local-fixtures.js";
 
 const CLUSTER = "notes";
@@ -52,14 +52,7 @@ beforeAll(async () => {
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
   ({ namespace, remove: removeNamespace } = await freshNamespace("plugin"));
-  const s3 = inject("s3");
-  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-  await client.create({
-    apiVersion: "steward.dev/v1alpha1",
-    kind: "BackupStorage",
-    metadata: { name: "store", namespace },
-    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: "plugin/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
-  });
+  await createLocalBackupStorage(client, namespace, inject("s3"), { name: "store", prefix: "plugin/" });
   operator = createOperator({ client, namespace, leaderElection: false, leaseNamespace: namespace, leaseName: "steward", handleSignals: false, engines: await loadClusterEngines([memoPlugin]), plugins: withMemo });
   await operator.start();
 }, 120_000);

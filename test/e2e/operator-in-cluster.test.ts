@@ -21,7 +21,7 @@ import type { DatabaseBackup, DatabaseCluster, DatabaseRestore } from "../../sha
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { OPERATOR_NAMESPACE, installOperatorChart, uninstallOperatorChart } from "../../local/operator-chart.js";
-import { ensureCrds } from "./cluster-fixtures.js";
+import { createLocalBackupStorage, ensureCrds } from "./cluster-fixtures.js";
 import { restrictedNamespace } from "./local-fixtures.js";
 
 const RELEASE = "steward-e2e";
@@ -86,14 +86,7 @@ beforeAll(async () => {
   ({ namespace, remove } = await restrictedNamespace("in-cluster"));
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
-  const local = inject("s3");
-  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } } as KubeObject);
-  await client.create({
-    apiVersion: "steward.dev/v1alpha1",
-    kind: "BackupStorage",
-    metadata: { name: "s3", namespace },
-    spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
-  } as KubeObject);
+  await createLocalBackupStorage(client, namespace, inject("s3"), { name: "s3", prefix: `${namespace}/` });
   // Without the built-in templates: on the suite's shared cluster other files apply them (and their
   // role) with kubectl, and helm refuses to take over objects it did not make.
   await installOperatorChart({ kubeconfig: inject("kubeconfig"), release: RELEASE, replicas: 1, set: [`watchNamespaces={${namespace}}`, "catalog.enabled=false"], log: (line) => console.log(`[chart] ${line}`) });

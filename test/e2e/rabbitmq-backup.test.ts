@@ -20,6 +20,7 @@ import { RabbitmqBackup } from "../../operators/rabbitmq/backup/rabbitmq-backup.
 import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabbitmq/names.js";
 import type { Manager } from "../../shared/runtime/manager.js";
 import { installCrds } from "../integration/runtime-fixtures.js";
+import { createLocalBackupStorage } from "./cluster-fixtures.js";
 import { restrictedNamespace, waitFor } from "./local-fixtures.js";
 
 const SOURCE = "events";
@@ -71,14 +72,7 @@ beforeAll(async () => {
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await installCrds(client);
   ({ namespace, remove: removeNamespace } = await restrictedNamespace("rmq-backup"));
-  const s3 = inject("s3");
-  await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-  await client.create({
-    apiVersion: "steward.dev/v1alpha1",
-    kind: "BackupStorage",
-    metadata: { name: "store", namespace },
-    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: "rabbitmq/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
-  });
+  await createLocalBackupStorage(client, namespace, inject("s3"), { name: "store", prefix: "rabbitmq/" });
   operator = createOperator({ client, namespace, leaderElection: false, leaseNamespace: namespace, leaseName: "steward", engines: { rabbitmq: new RabbitmqEngine({ agentImage: "steward:local", agentCommand: AGENT, bootstrapCommand: [...AGENT, "bootstrap"] }) } });
   await operator.start();
   await client.create({
