@@ -19,6 +19,7 @@ import { byteCounter, openStoredObject, storedObjectOf, type StorageContext } fr
 import { createEncryptStream } from "./format/encryption.js";
 import { forEachObject, getText, putText, uploadStream } from "./s3/objects.js";
 import { CLOCK_SLACK_MS, segmentsToRead, type ListedSegment } from "./planning/restore-plan.js";
+import { findMissingSegments, type ArchiveHole } from "./planning/archive-gaps.js";
 
 export interface ArchiveOptions {
   engine: string;
@@ -131,6 +132,39 @@ export async function listArchiverStates(storage: StorageContext, cluster: Clust
     if (parsed?.success) states.push(parsed.data);
   }
   return states;
+}
+
+/**
+ * What the window computation needs from S3, in one listing: every archiver's state, and the
+ * holes in each stream's segments with the times around them (two manifest reads per hole;
+ * an archive without holes costs the listing and the states only).
+ */
+export async function readArchiveReach(storage: StorageContext, cluster: ClusterRef): Promise<{ states: ArchiverState[]; holes: ArchiveHole[] }> {
+  const prefix = logsPrefix(storage.target.prefix, cluster);
+  const stateKeys: string[] = [];
+  const listed: ListedSegment[] = [];
+  await forEachObject(storage.client, storage.target.bucket, prefix, (object) => {
+    if (object.key.endsWith("/archiver.json")) return void stateKeys.push(object.key);
+    if (!object.key.endsWith(".json")) return;
+    const [stream, segment] = object.key.slice(prefix.length, -".json".length).split("/");
+    if (stream && segment) listed.push({ stream, segment, storedAt: object.lastModified });
+  });
+  const states: ArchiverState[] = [];
+  for (const key of stateKeys) {
+    const text = await getText(storage.client, storage.target.bucket, key);
+    const parsed = text === undefined ? undefined : archiverState.safeParse(JSON.parse(text));
+    if (parsed?.success) states.push(parsed.data);
+  }
+  const holes: ArchiveHole[] = [];
+  for (const missing of findMissingSegments(listed)) {
+    const read = (segment: string) => readSegmentManifest(storage, `${prefix}${missing.stream}/${segment}.json`);
+    const storedAt = (segment: string) => listed.find((item) => item.stream === missing.stream && item.segment === segment)?.storedAt;
+    const [after, before] = [await read(missing.after), await read(missing.before)];
+    const lastArchivedAt = after?.lastEventAt ?? after?.archivedAt ?? storedAt(missing.after)?.toISOString();
+    const nextArchivedAt = before?.firstEventAt ?? before?.archivedAt ?? storedAt(missing.before)?.toISOString();
+    if (lastArchivedAt && nextArchivedAt) holes.push({ ...missing, lastArchivedAt: new Date(lastArchivedAt), nextArchivedAt: new Date(nextArchivedAt) });
+  }
+  return { states, holes };
 }
 
 /** Segments as the engine's replay takes them: each opened (downloaded, checked, decrypted, decompressed) when reached. */

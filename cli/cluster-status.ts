@@ -32,7 +32,8 @@ export function isoSeconds(time: string | Date | undefined): string {
 
 function fields(pairs: [string, string][]): string {
   const width = Math.max(...pairs.map(([key]) => key.length)) + 2;
-  return pairs.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}`).join("\n");
+  // An empty key continues the line above.
+  return pairs.map(([key, value]) => `${(key ? `${key}:` : "").padEnd(width)}${value}`).join("\n");
 }
 
 /** engine, or engine/flavour where the engine has flavours (the defaults come from shared/api, not from here). */
@@ -110,13 +111,15 @@ function pointInTime(view: ClusterView, now: Date): string {
   // Archiving lag and the gap flag are the operator's metrics' figures (shared/cluster-figures.ts).
   const figures = pointInTimeWindow(view.cluster, now);
   const latest = figures.end;
+  const gaps = view.cluster.status?.pointInTime?.gaps ?? [];
   return `Point in time\n${indent(
     fields([
       ["Enabled", "yes"],
       ["Window", describeWindow(window)],
       ["Archiving lag", latest ? `${age(latest, now)} (everything committed before ${isoSeconds(latest)} is archived)` : "unknown"],
-      // The operator reports one window: it does not track holes inside it (see README, "restore runbook").
-      ["Gaps", figures.gap ? "the archive does not reach forward from the base backup yet: no point-in-time restore until archiving catches up" : "none reported (the operator does not track holes inside the window)"],
+      ["Gaps", gaps.length > 0 ? `${gaps.length} span${gaps.length === 1 ? "" : "s"} cannot be recovered to` : figures.gap ? "the archive does not reach forward from the base backup yet: no point-in-time restore until archiving catches up" : "none"],
+      // status.pointInTime.gaps: log segments that never reached the archive (backup/README.md).
+      ...gaps.map((gap): [string, string] => ["", `${isoSeconds(gap.from)} .. ${isoSeconds(gap.to)}: ${gap.reason}`]),
     ]),
   )}`;
 }

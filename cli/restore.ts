@@ -65,7 +65,7 @@ export async function planRestore(client: KubeClient, namespace: string, name: s
     if (!cluster.spec.backup?.pointInTime?.enabled) throw new CliError(`cluster ${sourceCluster} does not archive its logs (spec.backup.pointInTime.enabled is not true): restore a backup with --backup instead`);
     const backups = backupsOf(cluster, (await client.list(RESOURCES.DatabaseBackup, namespace)).items.map((item) => databaseBackup.parse(item))).map(backupFacts);
     const target = new Date(spec.source.pointInTime);
-    const preview = previewPointInTimeRestore({ backups, window: windowFromStatus(cluster.status?.pointInTime, backups), target });
+    const preview = previewPointInTimeRestore({ backups, window: windowFromStatus(cluster.status?.pointInTime, backups), target, gaps: cluster.status?.pointInTime?.gaps });
     if (!preview.ok) throw new CliError(`refused before creating anything: ${preview.reason}`);
     lines.push(["Base backup", describeBackup(preview.base)]);
     lines.push(["Logs replayed", `archived logs of ${sourceCluster} from ${isoSeconds(preview.replayFrom)} to ${isoSeconds(target)} (${formatDuration(target.getTime() - preview.replayFrom.getTime())} of writes; one-second resolution)`]);

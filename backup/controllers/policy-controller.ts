@@ -6,7 +6,8 @@ import type { EventRecorder } from "../../shared/events.js";
 import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import { backupStorageSecretName } from "../cluster-secrets.js";
-import { listArchiverStates } from "../log-archive.js";
+import { readArchiveReach } from "../log-archive.js";
+import { pointInTimeGaps, type ArchiveHole } from "../planning/archive-gaps.js";
 import { planRetention } from "../planning/retention.js";
 import { planSchedule, scheduledBackupName } from "../planning/schedule.js";
 import { agentImage } from "../agent/image.js";
@@ -19,7 +20,7 @@ import { StorageProblem, agentStorageSecretData, getBackupStorage, openStorage }
 import { ensureBootstrapSecret } from "./bootstrap-secret.js";
 
 const ARCHIVE_READ_EVERY_MS = 10_000;
-const archiveCache = new Map<string, { latest?: string; readAt: number }>();
+const archiveCache = new Map<string, { latest?: string; holes: ArchiveHole[]; readAt: number }>();
 
 /** Kept on the cluster (an annotation survives retention deleting the backup it names). */
 export const LAST_SCHEDULED_ANNOTATION = "steward.dev/last-scheduled-backup";
@@ -151,25 +152,31 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
   if (newest) status.lastBackup = { name: newest.metadata.name, phase: newest.status?.phase ?? "Pending", completedAt: newest.status?.completedAt };
   if (policy.schedule) status.nextBackup = planSchedule({ schedule: policy.schedule, timeZone: policy.timeZone, now, since: now, backups: [] }).next.toISOString();
   if (policy.pointInTime?.enabled) {
-    const earliest = completed.map((backup) => backup.status?.consistentAt ?? backup.status?.completedAt).filter(Boolean).sort()[0];
+    const consistent = completed.map((backup) => backup.status?.consistentAt ?? backup.status?.completedAt).filter((time): time is string => Boolean(time)).sort();
+    const earliest = consistent[0];
     const cacheKey = `${request.namespace}/${request.name}`;
-    const cached = archiveCache.get(cacheKey);
-    let latest = cached?.latest;
+    let cached = archiveCache.get(cacheKey);
     // The cluster's status changes often (observation); S3 is asked at most every 10 s per cluster.
     if (!cached || now.getTime() - cached.readAt >= ARCHIVE_READ_EVERY_MS) {
+      let reach = { latest: cached?.latest, holes: cached?.holes ?? [] };
       try {
         const access = await openStorage(client, storage);
         try {
-          latest = (await listArchiverStates(access, { namespace: request.namespace, name: cluster.metadata.name })).map((state) => state.archivedUntil).sort().at(-1);
+          const read = await readArchiveReach(access, { namespace: request.namespace, name: cluster.metadata.name });
+          reach = { latest: read.states.map((state) => state.archivedUntil).sort().at(-1), holes: read.holes };
         } finally {
           access.client.destroy();
         }
       } catch (error) {
         context.log.warn({ err: (error as Error).message }, "could not read the archive state");
       }
-      archiveCache.set(cacheKey, { latest, readAt: now.getTime() });
+      cached = { ...reach, readAt: now.getTime() };
+      archiveCache.set(cacheKey, cached);
     }
-    status.pointInTime = { earliest, latest: earliest && latest ? latest : undefined };
+    const latest = earliest && cached.latest ? cached.latest : undefined;
+    const gaps = pointInTimeGaps(cached.holes, consistent.map((time) => new Date(time)), { earliest: earliest ? new Date(earliest) : undefined, latest: latest ? new Date(latest) : undefined });
+    // gaps: [] (not absent) so a merge patch clears gaps a newer backup has closed.
+    status.pointInTime = { earliest, latest, gaps };
     requeue = Math.min(requeue, 30_000);
   }
   await client.mergePatch(RESOURCES.DatabaseCluster, request.namespace, request.name, { status }, { subresource: "status" });

@@ -40,6 +40,13 @@ describe("the restore preview from the API's copy", () => {
     expect(!preview.ok && preview.reason).toMatch(reason);
   });
 
+  it("refuses a time inside a gap the status reports, and takes one on either side", () => {
+    const gaps = [{ from: "2026-11-23T14:00:00.000Z", to: "2026-11-24T03:00:04.000Z", reason: "2 log segments of orders-0 between mysql-bin.000004 and mysql-bin.000007 never reached the archive" }];
+    expect(previewPointInTimeRestore({ backups, window, gaps, target: new Date("2026-11-23T20:00:00Z") })).toMatchObject({ ok: false, reason: expect.stringMatching(/is in a gap of the window .*never reached the archive/) });
+    expect(previewPointInTimeRestore({ backups, window, gaps, target: new Date("2026-11-23T14:00:00Z") })).toMatchObject({ ok: true });
+    expect(previewPointInTimeRestore({ backups, window, gaps, target: new Date("2026-11-24T12:00:00Z") })).toMatchObject({ ok: true });
+  });
+
   it("refuses when no backup is restorable, or the archive has not reported yet", () => {
     expect(previewPointInTimeRestore({ backups: [], window: {}, target: new Date() })).toMatchObject({ ok: false, reason: expect.stringMatching(/no Completed backup/) });
     expect(previewPointInTimeRestore({ backups, window: { earliest: window.earliest }, target: new Date("2026-11-23T00:00:00Z") })).toMatchObject({ ok: false, reason: expect.stringMatching(/after the recoverable window/) });

@@ -1,3 +1,4 @@
+import { gapAt, type PointInTimeGap } from "./archive-gaps.js";
 import { baseBackupFor, type RecoveryWindow } from "./restore-plan.js";
 
 /**
@@ -42,7 +43,7 @@ export type PointInTimePreview =
   | { ok: false; reason: string; window: RecoveryWindow };
 
 /** The base backup and the span of archived logs a restore to `target` replays, or why it cannot be done. */
-export function previewPointInTimeRestore(input: { backups: BackupFacts[]; window: RecoveryWindow; target: Date }): PointInTimePreview {
+export function previewPointInTimeRestore(input: { backups: BackupFacts[]; window: RecoveryWindow; target: Date; gaps?: PointInTimeGap[] }): PointInTimePreview {
   const { window, target } = input;
   const recoverable = `the recoverable window is ${describeWindow(window)}`;
   if (!window.earliest) return { ok: false, window, reason: `${iso(target)} cannot be recovered: ${recoverable}` };
@@ -50,6 +51,8 @@ export function previewPointInTimeRestore(input: { backups: BackupFacts[]; windo
   if (!window.latest || target.getTime() > window.latest.getTime()) {
     return { ok: false, window, reason: `${iso(target)} is after the recoverable window (${describeWindow(window)}): choose an earlier time, or wait for the archiver (it uploads at least every 10 s while there are writes)` };
   }
+  const gap = gapAt(input.gaps, target);
+  if (gap) return { ok: false, window, reason: `${iso(target)} is in a gap of the window (${gap.from} .. ${gap.to}): ${gap.reason}` };
   const candidates = restorableBackups(input.backups).flatMap((backup) => (backup.consistentAt ? [{ facts: backup, manifest: { consistentAt: backup.consistentAt } }] : []));
   const base = baseBackupFor(candidates, target);
   if (!base) return { ok: false, window, reason: `no Completed backup is consistent at or before ${iso(target)}; ${recoverable}` };

@@ -232,7 +232,16 @@ export const databaseClusterStatus = z.object({
   conditions: z.array(condition).optional(),
   lastBackup: z.object({ name: z.string(), phase: z.string(), completedAt: z.string().optional() }).optional(),
   nextBackup: z.string().optional(),
-  pointInTime: z.object({ earliest: z.string().optional(), latest: z.string().optional() }).optional(),
+  pointInTime: z
+    .object({
+      earliest: z.string().optional(),
+      latest: z.string().optional(),
+      gaps: z
+        .array(z.object({ from: z.string(), to: z.string(), reason: z.string() }))
+        .optional()
+        .describe("Spans inside the window that cannot be recovered to: log segments that never reached the archive (backup/README.md)"),
+    })
+    .optional(),
   lastFailover: z
     .object({
       from: z.string(),

@@ -91,7 +91,7 @@ describe("steward CLI on the real API server", () => {
           { name: "orders-2", role: "replica", ready: false, replication: "Connecting", message: "container mariadb restarting" },
         ],
         conditions: [condition("Ready", "False", "InstancesNotReady", "orders-2 is not ready"), condition("Degraded", "True", "InstancesNotReady", "orders-2 is not ready")],
-        pointInTime: { earliest: "2026-11-22T03:00:05Z", latest: "2026-11-25T03:59:50Z" },
+        pointInTime: { earliest: "2026-11-22T03:00:05Z", latest: "2026-11-25T03:59:50Z", gaps: [{ from: "2026-11-23T14:00:00Z", to: "2026-11-24T03:00:04Z", reason: "2 log segments of orders-0 between mysql-bin.000004 and mysql-bin.000007 never reached the archive; recoverable again from the next backup" }] },
       },
     );
     await create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name: "cache" }, spec: { engine: "redis", replicas: 1 } }, { phase: "Ready", version: "7.0", readyReplicas: 1, currentPrimary: "cache-0", conditions: [condition("Ready", "True", "AllInstancesReady", "1/1 ready")] });
@@ -123,7 +123,7 @@ describe("steward CLI on the real API server", () => {
     expect(list.kind).toBe("List");
     expect(list.items.map((item) => databaseCluster.parse(item).metadata.name).sort()).toEqual(["cache", "orders"]);
     const yaml = databaseCluster.parse(parseYaml((await steward("status", "orders", "-o", "yaml")).stdout));
-    expect(yaml.status?.pointInTime).toEqual({ earliest: "2026-11-22T03:00:05Z", latest: "2026-11-25T03:59:50Z" });
+    expect(yaml.status?.pointInTime).toEqual({ earliest: "2026-11-22T03:00:05Z", latest: "2026-11-25T03:59:50Z", gaps: [{ from: "2026-11-23T14:00:00Z", to: "2026-11-24T03:00:04Z", reason: "2 log segments of orders-0 between mysql-bin.000004 and mysql-bin.000007 never reached the archive; recoverable again from the next backup" }] });
     expect(yaml.metadata.managedFields).toBeUndefined();
   });
 
