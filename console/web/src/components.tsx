@@ -69,3 +69,20 @@ export function ErrorText(props: { error?: string }) {
     </p>
   ) : null;
 }
+
+/** The spans of a point-in-time window that cannot be recovered to, each with its times in both zones and why. */
+export function GapWarning(props: { id: string; gaps: { from: string; to: string; reason: string }[]; zones: (iso: string) => string }) {
+  if (props.gaps.length === 0) return null;
+  return (
+    <div class="gap-warning" id={props.id} role="note">
+      <strong>{props.gaps.length === 1 ? "The recoverable window has a gap" : `The recoverable window has ${props.gaps.length} gaps`}</strong>: no point in time inside {props.gaps.length === 1 ? "it" : "them"} can be restored.
+      <ul>
+        {props.gaps.map((gap) => (
+          <li key={gap.from}>
+            {props.zones(gap.from)} to {props.zones(gap.to)}: {gap.reason}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

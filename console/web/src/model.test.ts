@@ -28,7 +28,7 @@ describe("how the console reads a cluster", () => {
   });
 
   it("keeps a point in time inside the recoverable window", () => {
-    const window = { earliest: "2026-12-06T01:00:00Z", latest: "2026-12-06T02:00:00Z" };
+    const window = { earliest: "2026-12-06T01:00:00Z", latest: "2026-12-06T02:00:00Z", gaps: [] };
     expect(checkPointInTime("2026-12-06T01:30:00Z", window)).toBeUndefined();
     expect(checkPointInTime("2026-12-06T00:59:59Z", window)).toMatch(/before the earliest/);
     expect(checkPointInTime("2026-12-06T02:00:01Z", window)).toMatch(/after the latest/);
@@ -36,9 +36,18 @@ describe("how the console reads a cluster", () => {
     expect(checkPointInTime("2026-12-06T01:30:00Z", undefined)).toMatch(/no point-in-time window/);
   });
 
+  it("refuses a point in time inside a gap of the window, and takes the gap's own ends", () => {
+    const window = { earliest: "2026-12-06T01:00:00Z", latest: "2026-12-06T02:00:00Z", gaps: [{ from: "2026-12-06T01:10:00Z", to: "2026-12-06T01:20:00Z", reason: "1 log segment of db-0 between mysql-bin.000003 and mysql-bin.000005 never reached the archive" }] };
+    expect(checkPointInTime("2026-12-06T01:15:00Z", window)).toBe("inside a gap of the window (2026-12-06T01:10:00Z to 2026-12-06T01:20:00Z): 1 log segment of db-0 between mysql-bin.000003 and mysql-bin.000005 never reached the archive");
+    expect(checkPointInTime("2026-12-06T01:10:00Z", window)).toBeUndefined();
+    expect(checkPointInTime("2026-12-06T01:20:00Z", window)).toBeUndefined();
+    const reported = { earliest: "2026-12-06T01:00:00Z", latest: "2026-12-06T02:00:00Z", gaps: window.gaps };
+    expect(pointInTimeWindow(cluster({ pointInTime: reported }))?.gaps).toEqual(window.gaps);
+  });
+
   it("has no window while the archive still ends before the base backup", () => {
     expect(pointInTimeWindow(cluster({ pointInTime: { earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:35:59Z" } }))).toBeUndefined();
-    expect(pointInTimeWindow(cluster({ pointInTime: { earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z" } }))).toEqual({ earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z" });
+    expect(pointInTimeWindow(cluster({ pointInTime: { earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z" } }))).toEqual({ earliest: "2026-12-06T04:36:04Z", latest: "2026-12-06T04:36:09Z", gaps: [] });
   });
 
   it("shows times in UTC and the browser's zone", () => {

@@ -89,13 +89,15 @@ export function failureReason(object: { status?: { error?: { step: string; messa
 export interface PointInTimeWindow {
   earliest: string;
   latest: string;
+  /** Spans inside the window that cannot be recovered to (logs that never reached the archive). */
+  gaps: { from: string; to: string; reason: string }[];
 }
 
 export function pointInTimeWindow(cluster: DatabaseCluster): PointInTimeWindow | undefined {
   const window = cluster.status?.pointInTime;
   // Right after a new base backup the archive can still end before it: nothing is recoverable by time yet.
   if (!window?.earliest || !window.latest || Date.parse(window.latest) < Date.parse(window.earliest)) return undefined;
-  return { earliest: window.earliest, latest: window.latest };
+  return { earliest: window.earliest, latest: window.latest, gaps: window.gaps ?? [] };
 }
 
 /** A time shown twice: UTC and the browser's own zone. */
@@ -114,6 +116,9 @@ export function checkPointInTime(value: string, window: PointInTimeWindow | unde
   if (!window) return "this cluster has no point-in-time window (pointInTime is not enabled or nothing is archived yet)";
   if (at < Date.parse(window.earliest)) return `before the earliest recoverable time ${window.earliest}`;
   if (at > Date.parse(window.latest)) return `after the latest archived time ${window.latest}`;
+  // The same rule as the CLI's (backup/planning/archive-gaps.ts): a gap's own ends are recoverable.
+  const gap = window.gaps.find((span) => at > Date.parse(span.from) && at < Date.parse(span.to));
+  if (gap) return `inside a gap of the window (${gap.from} to ${gap.to}): ${gap.reason}`;
   return undefined;
 }
 

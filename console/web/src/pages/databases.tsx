@@ -90,7 +90,7 @@ export function DatabasesPage() {
                   </td>
                   <td>{cluster.status?.currentPrimary ?? "-"}</td>
                   <td>{last ? <span title={last.name}>{age(last.completedAt, now)}</span> : cluster.spec.backup ? "none yet" : "no backups configured"}</td>
-                  <td>{window ? <span title={`${bothZones(window.earliest)} to ${bothZones(window.latest)}`}>{age(window.earliest, now)} – {age(window.latest, now)}</span> : "-"}</td>
+                  <td>{window ? <span title={`${bothZones(window.earliest)} to ${bothZones(window.latest)}`}>{age(window.earliest, now)} – {age(window.latest, now)}</span> : "-"}{window && window.gaps.length > 0 && <span class="sub warn-text"> {window.gaps.length === 1 ? "1 gap" : `${window.gaps.length} gaps`}</span>}</td>
                 </tr>
               );
             })}

@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import type { DatabaseCluster } from "../../../../shared/api/index.js";
 import { STEWARD } from "../access.js";
 import { call, connectionDetails, timelineEvent, type ConnectionDetails, type TimelineEvent } from "../api.js";
-import { Badge, ErrorText, GatedButton, phaseTone } from "../components.js";
+import { Badge, ErrorText, GapWarning, GatedButton, phaseTone } from "../components.js";
 import { age, bothZones, bytes, backupsOf, clientCommand, engineText, failureReason, phaseInWords, pointInTimeWindow, restoresOf } from "../model.js";
 import { useLive } from "../store.js";
 import { useNow } from "./databases.js";
@@ -138,6 +138,7 @@ function Backups(props: { cluster: DatabaseCluster; now: number; onRestore: () =
         {policy ? `Storage ${policy.storage}; schedule ${policy.schedule ?? "none (on demand only)"}${policy.timeZone ? ` ${policy.timeZone}` : " UTC"}; retention ${policy.retention?.keepLast ? `last ${policy.retention.keepLast}` : ""}${policy.retention?.maxAge ? ` up to ${policy.retention.maxAge}` : ""}${policy.retention ? "" : "none"}; next ${props.cluster.status?.nextBackup ?? "none scheduled"}.` : "No backup policy."}
         {window && ` Point in time: ${bothZones(window.earliest)} to ${bothZones(window.latest)}.`}
       </p>
+      {window && <GapWarning id="window-gaps" gaps={window.gaps} zones={bothZones} />}
       <div class="table-wrap">
         <table>
           <thead><tr><th scope="col">Backup</th><th scope="col">Phase</th><th scope="col">Finished</th><th scope="col">Size</th><th scope="col">Verified</th></tr></thead>

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { z } from "zod";
 import type { DatabaseCluster } from "../../../../shared/api/index.js";
 import { call } from "../api.js";
-import { Dialog, ErrorText } from "../components.js";
+import { Dialog, ErrorText, GapWarning } from "../components.js";
 import { backupsOf, bothZones, bytes, checkPointInTime, pointInTimeWindow } from "../model.js";
 import { useLive } from "../store.js";
 
@@ -67,6 +67,7 @@ export function RestoreDialog(props: { cluster: DatabaseCluster; onClose: () => 
         ) : (
           <div>
             <p class="sub" id="restore-window">Recoverable window: {window ? `${bothZones(window.earliest)} to ${bothZones(window.latest)}` : "none"}</p>
+            {window && <GapWarning id="restore-gaps" gaps={window.gaps} zones={bothZones} />}
             <label>
               Time (RFC 3339, e.g. 2026-12-06T10:00:00Z)
               <input id="restore-time" type="text" value={time} aria-invalid={Boolean(timeProblem)} onInput={(event) => setTime(event.currentTarget.value)} />
