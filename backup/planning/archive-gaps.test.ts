@@ -46,6 +46,7 @@ describe("pointInTimeGaps", () => {
   it("runs to the window's end when no backup was taken since, and says to take one", () => {
     const gaps = pointInTimeGaps([hole("04:00:00", "05:00:00", 1)], [at("01:00:00")], window);
     expect(gaps).toEqual([{ from: "2026-11-25T04:00:00.000Z", to: "2026-11-25T12:00:00.000Z", reason: expect.stringMatching(/^1 log segment .*no backup since: take one/) }]);
+    expect(gapAt(gaps, at("12:00:00"), window.latest)).toBeDefined(); // the window's end is inside it too
   });
 
   it("ignores holes before the window (older than every backup) and clips to the window", () => {

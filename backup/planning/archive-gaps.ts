@@ -89,7 +89,12 @@ export function pointInTimeGaps(holes: ArchiveHole[], backupsConsistentAt: Date[
   return merged.map((span) => ({ from: new Date(span.from).toISOString(), to: new Date(span.to).toISOString(), reason: span.reason }));
 }
 
-/** The gap a time falls in, if any (the window's edges are recoverable; a gap's own ends are not). */
-export function gapAt<T extends { from: string; to: string }>(gaps: T[] | undefined, at: Date): T | undefined {
-  return gaps?.find((gap) => at.getTime() > Date.parse(gap.from) && at.getTime() < Date.parse(gap.to));
+/**
+ * The gap a time falls in, if any. A gap's start (the last archived transaction) and its end (a
+ * backup's consistency time) are recoverable; a gap that runs to the window's end (no backup
+ * since) includes that end.
+ */
+export function gapAt<T extends { from: string; to: string }>(gaps: T[] | undefined, at: Date, latest?: Date): T | undefined {
+  const time = at.getTime();
+  return gaps?.find((gap) => time > Date.parse(gap.from) && (time < Date.parse(gap.to) || (latest !== undefined && Date.parse(gap.to) >= latest.getTime() && time <= Date.parse(gap.to))));
 }

@@ -51,7 +51,7 @@ export function previewPointInTimeRestore(input: { backups: BackupFacts[]; windo
   if (!window.latest || target.getTime() > window.latest.getTime()) {
     return { ok: false, window, reason: `${iso(target)} is after the recoverable window (${describeWindow(window)}): choose an earlier time, or wait for the archiver (it uploads at least every 10 s while there are writes)` };
   }
-  const gap = gapAt(input.gaps, target);
+  const gap = gapAt(input.gaps, target, window.latest);
   if (gap) return { ok: false, window, reason: `${iso(target)} is in a gap of the window (${gap.from} .. ${gap.to}): ${gap.reason}` };
   const candidates = restorableBackups(input.backups).flatMap((backup) => (backup.consistentAt ? [{ facts: backup, manifest: { consistentAt: backup.consistentAt } }] : []));
   const base = baseBackupFor(candidates, target);

@@ -41,6 +41,8 @@ describe("how the console reads a cluster", () => {
     expect(checkPointInTime("2026-12-06T01:15:00Z", window)).toBe("inside a gap of the window (2026-12-06T01:10:00Z to 2026-12-06T01:20:00Z): 1 log segment of db-0 between mysql-bin.000003 and mysql-bin.000005 never reached the archive");
     expect(checkPointInTime("2026-12-06T01:10:00Z", window)).toBeUndefined();
     expect(checkPointInTime("2026-12-06T01:20:00Z", window)).toBeUndefined();
+    const toTheEnd = { ...window, gaps: [{ ...window.gaps[0]!, to: window.latest }] };
+    expect(checkPointInTime("2026-12-06T02:00:00Z", toTheEnd)).toMatch(/inside a gap/);
     const reported = { earliest: "2026-12-06T01:00:00Z", latest: "2026-12-06T02:00:00Z", gaps: window.gaps };
     expect(pointInTimeWindow(cluster({ pointInTime: reported }))?.gaps).toEqual(window.gaps);
   });

@@ -116,8 +116,11 @@ export function checkPointInTime(value: string, window: PointInTimeWindow | unde
   if (!window) return "this cluster has no point-in-time window (pointInTime is not enabled or nothing is archived yet)";
   if (at < Date.parse(window.earliest)) return `before the earliest recoverable time ${window.earliest}`;
   if (at > Date.parse(window.latest)) return `after the latest archived time ${window.latest}`;
-  // The same rule as the CLI's (backup/planning/archive-gaps.ts): a gap's own ends are recoverable.
-  const gap = window.gaps.find((span) => at > Date.parse(span.from) && at < Date.parse(span.to));
+  // gapAt's rule (backup/planning/archive-gaps.ts, which the browser bundle cannot import: its
+  // module graph reaches node:stream): a gap's ends are recoverable, unless it runs to the
+  // window's end (no backup since).
+  const latest = Date.parse(window.latest);
+  const gap = window.gaps.find((span) => at > Date.parse(span.from) && (at < Date.parse(span.to) || (Date.parse(span.to) >= latest && at <= latest)));
   if (gap) return `inside a gap of the window (${gap.from} to ${gap.to}): ${gap.reason}`;
   return undefined;
 }
