@@ -11,10 +11,13 @@
  *   the server) until the cluster's name is typed;
  * - a ServiceAccount bound to the built-in "view" ClusterRole signs in with its token and sees
  *   the mutating buttons disabled with the reason;
- * - from a catalog template: a form from its parameters, a value below the parameter's minimum
+ * - from a catalog template, with the keyboard only (focus always visible, errors in live
+ *   regions): a form from its parameters, a value below the parameter's minimum
  *   refused in the page and by the API server's admission (shown against the field), a server
  *   dry run, Create, and the new cluster Ready; "Test connection" on a backup storage makes a
  *   real S3 call;
+ * - with the archiver stopped, two binlogs purged before their upload leave a gap that the
+ *   status reports and the detail page and the restore dialog warn of (a time inside refused);
  * - storage growth warns that it can't be undone; a smaller size is refused by the page and by the
  *   API server (CEL), whose message the console passes on;
  * - with the event stream blocked the page polls, and still shows a new backup reach Completed;
@@ -29,7 +32,6 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
-import { KubeTransport } from "../../shared/k8s/transport.js";
 import { readSecret } from "../../shared/secrets.js";
 import { WEB_ROOT } from "../../console/command.js";
 import { startConsole, type RunningConsole } from "../../console/server/server.js";
@@ -37,8 +39,9 @@ import { TEMPLATE_TYPE } from "../../console/server/api.js";
 import { helmBinary } from "../../local/operator-chart.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
 import { createLocalBackupStorage, ensureCrds } from "./cluster-fixtures.js";
-import { launchChromium, screenshots, seriousViolations, tabTo } from "./console-fixtures.js";
-import { freshNamespace } from "./local-fixtures.js";
+import { focusShown, launchChromium, requestToken, retype, screenshots, seriousViolations, signalContainer, tabTo, tabToMatch } from "./console-fixtures.js";
+import { freshNamespace, runtime } from "./local-fixtures.js";
+import type { DatabaseCluster } from "../../shared/api/index.js";
 
 const CLUSTER = "shopdb";
 let namespace = "";
@@ -202,6 +205,51 @@ describe("the web console", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("warns of a gap in the window after binlogs left the server before the stopped archiver uploaded them", async () => {
+    // Archiving cut for a while: the binlog-archiver container's processes stopped (SIGSTOP).
+    const pod = (await runtime().pods()).find((item) => item.namespace === namespace && item.name === `${CLUSTER}-0`);
+    const archiver = pod?.containers.find((container) => container.name === "binlog-archiver");
+    expect(archiver?.pid, "the archiver sidecar's process").toBeDefined();
+    const credentials = await readSecret(client, namespace, `${CLUSTER}-credentials`);
+    const connection = await createConnection({ host: `${CLUSTER}-primary.${namespace}.svc`, port: 3306, user: "root", password: credentials!.root, database: CLUSTER });
+    signalContainer(archiver!.pid!, "SIGSTOP");
+    try {
+      // Two binlogs written and closed, then purged before any upload: they never reach the archive.
+      for (let round = 0; round < 2; round++) {
+        await connection.query("INSERT INTO ticks (at) VALUES (NOW(6))");
+        await connection.query("FLUSH BINARY LOGS");
+      }
+      const [rows] = await connection.query("SHOW MASTER STATUS");
+      await connection.query(`PURGE BINARY LOGS TO '${(rows as { File: string }[])[0]!.File}'`);
+    } finally {
+      signalContainer(archiver!.pid!, "SIGCONT");
+    }
+    // The archiver goes on from the binlogs still there; the next upload shows the hole.
+    const deadline = Date.now() + 120_000;
+    let gaps: { from: string; to: string; reason: string }[] = [];
+    while (gaps.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no gap in status.pointInTime 120 s after the purge: ${JSON.stringify((await client.get(RESOURCES.DatabaseCluster, namespace, CLUSTER) as { status?: unknown })?.status)}`);
+      await connection.query("INSERT INTO ticks (at) VALUES (NOW(6))");
+      await sleep(2000);
+      gaps = ((await client.get(RESOURCES.DatabaseCluster, namespace, CLUSTER)) as unknown as DatabaseCluster).status?.pointInTime?.gaps ?? [];
+    }
+    await connection.end();
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]!.reason).toMatch(/^\d+ log segments? of shopdb-0 between \S+ and \S+ never reached the archive; no backup since: take one/);
+    await page.locator("#window-gaps", { hasText: "The recoverable window has a gap" }).waitFor({ timeout: 30_000 });
+    expect(await page.locator("#window-gaps li").textContent()).toContain("never reached the archive");
+    await page.locator("#restore-open").click();
+    await page.locator('input[name="from"][value="time"]').check();
+    expect(await page.locator("#restore-gaps").textContent()).toContain("no point in time inside it can be restored");
+    const inside = new Date((Date.parse(gaps[0]!.from) + Date.parse(gaps[0]!.to)) / 2).toISOString();
+    await page.locator("#restore-time").fill(inside);
+    expect(await page.locator("#restore-submit").isDisabled()).toBe(true);
+    expect(await page.locator("#restore-why").textContent()).toContain("inside a gap of the window");
+    await expectAccessible("restore dialog with a gap");
+    await screenshots(page, "restore-dialog-gap");
+    await page.keyboard.press("Escape");
+  });
+
   it("warns that storage can't shrink, and the API server refuses a smaller size", async () => {
     expect(await page.locator(".warn-text", { hasText: "never shrink" }).count()).toBe(1);
     await page.locator("#operations input[type=text]").fill("512Mi");
@@ -222,7 +270,7 @@ describe("the web console", () => {
     expect(status).toBe(403);
   });
 
-  it("deploys from the catalog: a form from the template's parameters, a refusal shown against its field, a server dry run, then Ready", async () => {
+  it("deploys from the catalog with the keyboard only: a form from the template's parameters, a refusal announced against its field, a server dry run, then Ready", async () => {
     await client.apply({
       apiVersion: "steward.dev/v1alpha1",
       kind: "DatabaseTemplate",
@@ -232,7 +280,10 @@ describe("the web console", () => {
         description: "One MariaDB 10.11 instance with on-demand backups.",
         engine: "mysql",
         flavor: "mariadb",
-        sizes: [{ name: "tiny", title: "1 instance, 1Gi", replicas: 1, storage: { size: "1Gi" } }],
+        sizes: [
+          { name: "tiny", title: "1 instance, 1Gi", replicas: 1, storage: { size: "1Gi" } },
+          { name: "roomy", title: "1 instance, 2Gi", replicas: 1, storage: { size: "2Gi" } },
+        ],
         defaultSize: "tiny",
         cluster: { version: "10.11", backup: { storage: "s3" } },
         parameters: [{ name: "storage", path: "storage.size", title: "Storage per instance", type: "quantity", minimum: "1Gi" }],
@@ -246,24 +297,55 @@ describe("the web console", () => {
       await sleep(500);
     }
     await sleep(2000); // a new admission policy takes a moment to be enforced
-    await page.goto(`${asAdmin.url}#/catalog`);
-    await page.locator(`a[href="#/catalog/${TEMPLATE}"]`).click();
-    await page.locator("#deploy-namespace").fill(namespace);
-    await page.locator("#deploy-name").fill("fromcat");
-    await page.locator("#param-storage").fill("512Mi");
-    // The page checks the parameter with the template's own schema, and so does the API server.
-    expect(await page.locator("#param-storage-error").textContent()).toContain("Storage per instance");
-    await page.locator("#deploy-dry-run").click();
+    // From here on the keyboard only: Tab, Enter, Space, arrow keys and typing.
+    await page.goto(asAdmin.url);
+    await page.locator("h1", { hasText: "Databases" }).waitFor();
+    await tabToMatch(page, 'nav a[href="#/catalog"]');
+    expect(await focusShown(page), "focus visible on the Catalog link").toBe(true);
+    await page.keyboard.press("Enter");
+    await tabToMatch(page, `a[href="#/catalog/${TEMPLATE}"]`);
+    await page.keyboard.press("Enter");
+    await tabTo(page, "deploy-namespace");
+    expect(await focusShown(page), "focus visible in a text field").toBe(true);
+    await retype(page, namespace);
+    await tabTo(page, "deploy-name");
+    await retype(page, "fromcat");
+    // The sizes are a radio group: the arrow keys move the choice, the summary follows.
+    await tabToMatch(page, 'input[name="size"]:checked');
+    expect(await focusShown(page), "focus visible on a radio button").toBe(true);
+    await page.keyboard.press("ArrowDown");
+    await page.locator(".summary", { hasText: "size roomy" }).waitFor();
+    await page.keyboard.press("ArrowUp");
+    await page.locator(".summary", { hasText: "size tiny" }).waitFor();
+    await tabTo(page, "param-storage");
+    await retype(page, "512Mi");
+    // The page checks the parameter with the template's own schema, and so does the API server;
+    // either refusal is in a live region the field names as its description.
+    const storageError = page.locator("#param-storage-error");
+    expect(await storageError.textContent()).toContain("Storage per instance");
+    expect(await storageError.getAttribute("aria-live")).toBe("polite");
+    expect(await page.locator("#param-storage").getAttribute("aria-describedby")).toBe("param-storage-error");
+    expect(await page.locator("#param-storage").getAttribute("aria-invalid")).toBe("true");
+    await tabTo(page, "deploy-dry-run");
+    expect(await focusShown(page), "focus visible on a button").toBe(true);
+    await page.keyboard.press("Space");
     await page.locator("#param-storage-error", { hasText: "spec.template.parameters.storage" }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.deploy [role="alert"]').textContent()).toContain("spec.template.parameters.storage");
     expect(await client.get(RESOURCES.DatabaseCluster, namespace, "fromcat")).toBeUndefined();
-    await page.locator("#param-storage").fill("1Gi");
-    await page.locator("#deploy-dry-run").click();
+    await tabTo(page, "param-storage");
+    await retype(page, "1Gi");
+    expect(await storageError.textContent()).toBe("");
+    await tabTo(page, "deploy-dry-run");
+    await page.keyboard.press("Enter");
     expect(await page.locator("pre.yaml").textContent()).toContain("size: 1Gi"); // resolved in the page, as the operator will
     await page.locator("#deploy-checked", { hasText: "The API server accepted fromcat" }).waitFor({ timeout: 30_000 });
+    expect(await page.locator("#deploy-checked").getAttribute("role")).toBe("status");
     await expectAccessible("catalog form");
     await screenshots(page, "catalog-form");
-    await page.locator("#deploy-create:not([disabled])").click();
-    await page.locator(`.ok-text a[href="#/db/${namespace}/fromcat"]`).click();
+    await tabTo(page, "deploy-create");
+    await page.keyboard.press("Enter");
+    await tabToMatch(page, `.ok-text a[href="#/db/${namespace}/fromcat"]`);
+    await page.keyboard.press("Enter");
     await page.locator("#detail-title", { hasText: "fromcat" }).waitFor();
     await page.locator(".title-row .badge", { hasText: "Ready" }).waitFor({ timeout: 240_000 });
     const created = (await client.get(RESOURCES.DatabaseCluster, namespace, "fromcat")) as unknown as { spec: { storage: { size: string }; backup?: { storage: string } } };
@@ -300,7 +382,7 @@ describe("the web console", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
       subjects: [{ kind: "ServiceAccount", name: "viewer", namespace }],
     } as KubeObject);
-    const token = await requestToken(namespace);
+    const token = await requestToken(client.kubeConfig, namespace, "viewer");
     const viewer = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const viewerPage = await viewer.newPage();
     await viewerPage.goto(withTokens.url);
@@ -321,15 +403,3 @@ describe("the web console", () => {
     await viewer.close();
   });
 });
-
-/** A token for the viewer ServiceAccount (the TokenRequest subresource). */
-async function requestToken(namespace: string): Promise<string> {
-  const transport = new KubeTransport(client.kubeConfig);
-  const answer = (await transport.json({
-    method: "POST",
-    path: `/api/v1/namespaces/${namespace}/serviceaccounts/viewer/token`,
-    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-  })) as { status: { token: string } };
-  await transport.close();
-  return answer.status.token;
-}

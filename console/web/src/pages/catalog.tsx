@@ -133,8 +133,9 @@ function DeployForm(props: { template: AnyObject }) {
       <p>{spec.description}</p>
       {spec.caveat && <p class="warn-text">{spec.caveat}</p>}
       <label>Namespace<input id="deploy-namespace" type="text" value={namespace} required onInput={(event) => setNamespace(event.currentTarget.value)} /></label>
-      <label>Name<input id="deploy-name" type="text" value={name} required aria-invalid={Boolean(fieldErrors.name)} onInput={(event) => setName(event.currentTarget.value)} /></label>
-      {fieldErrors.name && <p class="error" id="deploy-name-error">{fieldErrors.name}</p>}
+      <label>Name<input id="deploy-name" type="text" value={name} required aria-invalid={Boolean(fieldErrors.name)} aria-describedby="deploy-name-error" onInput={(event) => (setName(event.currentTarget.value), setFieldErrors(withoutKey(fieldErrors, "name")))} /></label>
+      {/* Always in the page, so screen readers announce what appears in it (a live region added with its text is often missed). */}
+      <p class="error" id="deploy-name-error" aria-live="polite">{fieldErrors.name ?? ""}</p>
       {spec.sizes.length > 0 && (
         <fieldset>
           <legend>Size</legend>
@@ -155,11 +156,11 @@ function DeployForm(props: { template: AnyObject }) {
                 {entry.enum.map((option) => <option key={String(option)} value={String(option)}>{String(option)}</option>)}
               </select>
             ) : (
-              <input id={`param-${entry.name}`} type={entry.type === "integer" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name] ?? problems[entry.name])} onInput={(event) => setValues({ ...values, [entry.name]: event.currentTarget.value })} />
+              <input id={`param-${entry.name}`} type={entry.type === "integer" ? "number" : "text"} value={values[entry.name]} aria-invalid={Boolean(fieldErrors[entry.name] ?? problems[entry.name])} aria-describedby={`param-${entry.name}-error`} onInput={(event) => (setValues({ ...values, [entry.name]: event.currentTarget.value }), setFieldErrors(withoutKey(fieldErrors, entry.name)))} />
             )}
           </label>
           {entry.minimum !== undefined && <span class="sub"> at least {String(entry.minimum)}</span>}
-          {(fieldErrors[entry.name] ?? problems[entry.name]) && <p class="error" id={`param-${entry.name}-error`}>{fieldErrors[entry.name] ?? `${entry.title ?? entry.name}: ${problems[entry.name]}`}</p>}
+          <p class="error" id={`param-${entry.name}-error`} aria-live="polite">{fieldErrors[entry.name] ?? (problems[entry.name] ? `${entry.title ?? entry.name}: ${problems[entry.name]}` : "")}</p>
         </div>
       ))}
       {spec.locked.length > 0 && <p class="sub">Set by the template and locked: {spec.locked.join(", ")}</p>}
@@ -182,6 +183,13 @@ function DeployForm(props: { template: AnyObject }) {
       </div>
     </form>
   );
+}
+
+/** A refusal from the server stops standing against a field once the user changes that field. */
+function withoutKey(errors: Record<string, string>, key: string): Record<string, string> {
+  if (!(key in errors)) return errors;
+  const { [key]: _changed, ...rest } = errors;
+  return rest;
 }
 
 /** The resolved DatabaseCluster as YAML, or undefined while a parameter is out of its schema. */
