@@ -39,15 +39,15 @@ export function DetailPage(props: { namespace: string; name: string }) {
         <ConnectCard cluster={cluster} />
         <div class="card">
           <h2>Instances</h2>
-          <table>
+          <table class="stack">
             <thead><tr><th scope="col">Pod</th><th scope="col">Role</th><th scope="col">Ready</th><th scope="col">Lag</th></tr></thead>
             <tbody>
               {(cluster.status?.instances ?? []).map((instance) => (
                 <tr key={instance.name}>
-                  <td>{instance.name}</td>
-                  <td>{instance.role}</td>
-                  <td>{instance.ready ? "yes" : `no${instance.message ? `: ${instance.message}` : ""}`}</td>
-                  <td>{instance.lagSeconds !== undefined ? `${instance.lagSeconds} s` : "-"}</td>
+                  <td data-label="Pod">{instance.name}</td>
+                  <td data-label="Role">{instance.role}</td>
+                  <td data-label="Ready">{instance.ready ? "yes" : `no${instance.message ? `: ${instance.message}` : ""}`}</td>
+                  <td data-label="Lag">{instance.lagSeconds !== undefined ? `${instance.lagSeconds} s` : "-"}</td>
                 </tr>
               ))}
             </tbody>
@@ -140,20 +140,20 @@ function Backups(props: { cluster: DatabaseCluster; now: number; onRestore: () =
       </p>
       {window && <GapWarning id="window-gaps" gaps={window.gaps} zones={bothZones} />}
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <thead><tr><th scope="col">Backup</th><th scope="col">Phase</th><th scope="col">Finished</th><th scope="col">Size</th><th scope="col">Verified</th></tr></thead>
           <tbody>
             {backups.map((backup) => (
               <tr key={backup.metadata.name} data-backup={backup.metadata.name}>
-                <td>{backup.metadata.name}</td>
-                <td>
+                <td data-label="Backup">{backup.metadata.name}</td>
+                <td data-label="Phase">
                   <Badge tone={phaseTone(backup.status?.phase)}>{backup.status?.phase ?? "Pending"}</Badge>
                   {backup.status?.phase === "Running" && backup.status.progress && <span class="sub"> {bytes(backup.status.progress.bytes)} so far</span>}
                   {backup.status?.phase === "Failed" && <span class="sub reason"> {failureReason(backup)}</span>}
                 </td>
-                <td>{backup.status?.completedAt ? age(backup.status.completedAt, props.now) : "-"}</td>
-                <td>{bytes(backup.status?.size)}</td>
-                <td>{backup.status?.verification ? backup.status.verification.result : "-"}</td>
+                <td data-label="Finished">{backup.status?.completedAt ? age(backup.status.completedAt, props.now) : "-"}</td>
+                <td data-label="Size">{bytes(backup.status?.size)}</td>
+                <td data-label="Verified">{backup.status?.verification ? backup.status.verification.result : "-"}</td>
               </tr>
             ))}
             {backups.length === 0 && <tr><td colSpan={5}>No backups yet.</td></tr>}
@@ -171,20 +171,20 @@ function Restores(props: { cluster: DatabaseCluster; now: number }) {
     <div class="card" id="restores">
       <h2>Restores</h2>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <thead><tr><th scope="col">Restore</th><th scope="col">From</th><th scope="col">Into</th><th scope="col">Phase</th><th scope="col">Started</th></tr></thead>
           <tbody>
             {restores.map((restore) => (
               <tr key={restore.metadata.name} data-restore={restore.metadata.name}>
-                <td>{restore.metadata.name}</td>
-                <td>{restore.spec.source.backup ?? `${restore.spec.source.cluster} at ${restore.spec.source.pointInTime}`}</td>
-                <td>{restore.spec.target.inPlace ? "in place" : (restore.spec.target.newCluster ?? restore.metadata.name)}</td>
-                <td>
+                <td data-label="Restore">{restore.metadata.name}</td>
+                <td data-label="From">{restore.spec.source.backup ?? `${restore.spec.source.cluster} at ${restore.spec.source.pointInTime}`}</td>
+                <td data-label="Into">{restore.spec.target.inPlace ? "in place" : (restore.spec.target.newCluster ?? restore.metadata.name)}</td>
+                <td data-label="Phase">
                   <Badge tone={phaseTone(restore.status?.phase)}>{restore.status?.phase ?? "Pending"}</Badge>
                   {restore.status?.progress && restore.status.phase === "Running" && <span class="sub"> {bytes(restore.status.progress.bytes)}{restore.status.progress.totalBytes ? ` of ${bytes(restore.status.progress.totalBytes)}` : ""}</span>}
                   {restore.status?.phase === "Failed" && <span class="sub reason"> {failureReason(restore)}</span>}
                 </td>
-                <td>{age(restore.status?.startedAt ?? String(restore.metadata.creationTimestamp ?? ""), props.now)}</td>
+                <td data-label="Started">{age(restore.status?.startedAt ?? String(restore.metadata.creationTimestamp ?? ""), props.now)}</td>
               </tr>
             ))}
             {restores.length === 0 && <tr><td colSpan={5}>No restores.</td></tr>}
@@ -200,16 +200,16 @@ function Conditions(props: { cluster: DatabaseCluster; now: number }) {
     <div class="card" id="conditions">
       <h2>Conditions</h2>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <thead><tr><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Message</th><th scope="col">Since</th></tr></thead>
           <tbody>
             {(props.cluster.status?.conditions ?? []).map((condition) => (
               <tr key={condition.type}>
-                <td>{condition.type}</td>
-                <td>{condition.status}</td>
-                <td>{condition.reason}</td>
-                <td>{condition.message}</td>
-                <td>{age(condition.lastTransitionTime, props.now)}</td>
+                <td data-label="Type">{condition.type}</td>
+                <td data-label="Status">{condition.status}</td>
+                <td data-label="Reason">{condition.reason}</td>
+                <td data-label="Message">{condition.message}</td>
+                <td data-label="Since">{age(condition.lastTransitionTime, props.now)}</td>
               </tr>
             ))}
           </tbody>
