@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { backupName, clusterChange, maskUri, restoreRequest } from "./api.js";
+import { backupName, clusterChange, maskUri, namespacesParameter, restoreRequest } from "./api.js";
 
 describe("console API input", () => {
   it("masks the password in a connection URI", () => {
     expect(maskUri("mysql://app:s3cr3t@orders-primary.shop.svc:3306/orders")).toBe("mysql://app:********@orders-primary.shop.svc:3306/orders");
     expect(maskUri("redis://:pw@r.shop.svc:6379")).toBe("redis://:********@r.shop.svc:6379");
     expect(maskUri("amqp://host:5672")).toBe("amqp://host:5672");
+  });
+
+  it("reads the namespaces a namespaced user asks to see, and refuses anything else", () => {
+    expect(namespacesParameter(new URL("http://console/api/live"))).toEqual([]);
+    expect(namespacesParameter(new URL("http://console/api/live?namespaces=shop,%20billing,shop"))).toEqual(["shop", "billing"]);
+    expect(() => namespacesParameter(new URL("http://console/api/live?namespaces=Shop"))).toThrow(/namespace names/);
+    expect(() => namespacesParameter(new URL(`http://console/api/live?namespaces=${Array.from({ length: 21 }, (_, index) => `n${index}`).join(",")}`))).toThrow(/up to 20/);
   });
 
   it("names a backup after its cluster and the UTC time", () => {

@@ -41,12 +41,13 @@ export interface Snapshot {
   denied: Partial<Record<LiveKind, string>>;
 }
 
-export async function snapshot(api: UserApi): Promise<Snapshot> {
+export async function snapshot(api: UserApi, namespaces: string[] = []): Promise<Snapshot> {
   const result: Snapshot = { clusters: [], backups: [], restores: [], denied: {} };
+  const scopes = namespaces.length > 0 ? namespaces : [undefined];
   await Promise.all(
     (Object.keys(LIVE_KINDS) as LiveKind[]).map(async (kind) => {
       try {
-        result[kind] = (await api.client.list(LIVE_KINDS[kind])).items.map(slim);
+        for (const namespace of scopes) result[kind].push(...(await api.client.list(LIVE_KINDS[kind], namespace)).items.map(slim));
       } catch (error) {
         if (!(error instanceof KubeApiError) || error.statusCode !== 403) throw error;
         result.denied[kind] = error.message;
@@ -250,3 +251,10 @@ export async function checkAccess(api: UserApi, body: unknown): Promise<{ allowe
 }
 
 export { isNotFound };
+
+/** `?namespaces=a,b` of the live stream and the snapshot: DNS labels only, at most 20. */
+export function namespacesParameter(url: URL): string[] {
+  const names = (url.searchParams.get("namespaces") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  if (names.length > 20 || names.some((name) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))) throw new HttpError(400, "namespaces must be up to 20 namespace names, comma-separated");
+  return [...new Set(names)];
+}

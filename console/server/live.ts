@@ -10,7 +10,7 @@ import type { UserApi } from "./identity.js";
  * server reports them. A watch that ends is resumed from the last resourceVersion; an expired
  * one (410) is listed again. The browser falls back to polling /api/snapshot if the stream fails.
  */
-export function serveLive(api: UserApi, response: ServerResponse, onClose: (listener: () => void) => void): void {
+export function serveLive(api: UserApi, response: ServerResponse, onClose: (listener: () => void) => void, namespaces: string[] = []): void {
   response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
   const abort = new AbortController();
   const send = (event: string, data: unknown) => {
@@ -22,21 +22,23 @@ export function serveLive(api: UserApi, response: ServerResponse, onClose: (list
     clearInterval(heartbeat);
     abort.abort();
   });
-  for (const kind of Object.keys(LIVE_KINDS) as LiveKind[]) void follow(api, kind, send, abort.signal);
+  // A user whose RBAC is namespaced (a Role) names the namespaces; otherwise all of them at once.
+  const scopes = namespaces.length > 0 ? namespaces : [undefined];
+  for (const kind of Object.keys(LIVE_KINDS) as LiveKind[]) for (const namespace of scopes) void follow(api, kind, send, abort.signal, namespace);
 }
 
-async function follow(api: UserApi, kind: LiveKind, send: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void> {
+async function follow(api: UserApi, kind: LiveKind, send: (event: string, data: unknown) => void, signal: AbortSignal, namespace: string | undefined): Promise<void> {
   const type = LIVE_KINDS[kind];
   while (!signal.aborted) {
     let resourceVersion: string;
     try {
-      const list = await api.client.list(type, undefined, { signal });
+      const list = await api.client.list(type, namespace, { signal });
       resourceVersion = list.resourceVersion;
-      send("reset", { kind, items: list.items.map(slim) });
+      send("reset", { kind, namespace, items: list.items.map(slim) });
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof KubeApiError && error.statusCode === 403) {
-        send("denied", { kind, message: error.message });
+        send("denied", { kind, namespace, message: error.message });
         return;
       }
       send("trouble", { kind, message: error instanceof Error ? error.message : String(error) });
@@ -46,7 +48,7 @@ async function follow(api: UserApi, kind: LiveKind, send: (event: string, data: 
     let expired = false;
     while (!signal.aborted && !expired) {
       try {
-        await api.client.watch(type, undefined, { resourceVersion, signal, timeoutSeconds: 300, allowBookmarks: true }, (event) => {
+        await api.client.watch(type, namespace, { resourceVersion, signal, timeoutSeconds: 300, allowBookmarks: true }, (event) => {
           if (event.type === "ERROR") {
             expired = true;
             return;

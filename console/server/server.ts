@@ -9,7 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import { KubeApiError } from "../../shared/k8s/errors.js";
 import { rootLogger, type Logger } from "../../shared/log.js";
-import { changeCluster, checkAccess, clusterEvents, connectionDetails, createBackup, createRestore, revealPassword, snapshot } from "./api.js";
+import { changeCluster, checkAccess, clusterEvents, connectionDetails, createBackup, createRestore, revealPassword, namespacesParameter, snapshot } from "./api.js";
 import { deployTemplate, listStorages, listTemplates, testStorage } from "./catalog.js";
 import { HttpError, readJson, securityHeaders, sendError, sendJson } from "./http.js";
 import { UserApi, kubeConfigForToken, whoAmI } from "./identity.js";
@@ -43,10 +43,19 @@ const CONTENT_TYPES: Record<string, string> = {
   ".map": "application/json",
 };
 
-function loadKubeConfig(file: string | undefined): KubeConfig {
+/** The in-cluster CA, where the chart mounts it (the kube-root-ca.crt ConfigMap; no token beside it). */
+export const IN_CLUSTER_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+function loadKubeConfig(file: string | undefined, auth: ConsoleOptions["auth"]): KubeConfig {
   const config = new KubeConfig();
   if (file) config.loadFromFile(file);
-  else config.loadFromDefault();
+  else if (auth === "token" && !process.env.KUBECONFIG && process.env.KUBERNETES_SERVICE_HOST) {
+    // In the cluster the console has no credentials of its own (no service account token):
+    // only the API server's address and CA, to which each user's token is sent.
+    const host = process.env.KUBERNETES_SERVICE_HOST;
+    const server = `https://${host.includes(":") ? `[${host}]` : host}:${process.env.KUBERNETES_SERVICE_PORT ?? "443"}`;
+    config.loadFromOptions({ clusters: [{ name: "in-cluster", server, caFile: IN_CLUSTER_CA }], users: [{ name: "nobody" }], contexts: [{ name: "in-cluster", cluster: "in-cluster", user: "nobody" }], currentContext: "in-cluster" });
+  } else config.loadFromDefault();
   return config;
 }
 
@@ -55,7 +64,7 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** The console's web server: static files, the JSON API and the live stream, all in one process. */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const log = (options.log ?? rootLogger).child({ component: "console" });
-  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const kubeConfig = loadKubeConfig(options.kubeconfig, options.auth);
   const sessions = new SessionStore<UserApi>();
   let localUser: UserApi | undefined;
   if (options.auth === "kubeconfig") localUser = new UserApi(kubeConfig, await whoAmI(kubeConfig));
@@ -99,8 +108,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     }
     const api = session.identity;
     if (!api) throw new HttpError(401, "sign in with a Kubernetes bearer token first");
-    if (path === "/api/live" && method === "GET") return serveLive(api, response, (listener) => response.on("close", listener));
-    if (path === "/api/snapshot" && method === "GET") return sendJson(response, 200, await snapshot(api));
+    if (path === "/api/live" && method === "GET") return serveLive(api, response, (listener) => response.on("close", listener), namespacesParameter(url));
+    if (path === "/api/snapshot" && method === "GET") return sendJson(response, 200, await snapshot(api, namespacesParameter(url)));
     if (path === "/api/access" && method === "POST") return sendJson(response, 200, await checkAccess(api, await readJson(request)));
     if (path === "/api/backups" && method === "POST") return sendJson(response, 201, await createBackup(api, await readJson(request)));
     if (path === "/api/restores" && method === "POST") return sendJson(response, 201, await createRestore(api, await readJson(request)));
@@ -130,6 +139,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     }
     // Paths carry no credentials (tokens travel in bodies and headers only); query strings are not logged.
     response.on("finish", () => log.debug({ method: request.method, path: (request.url ?? "").split("?")[0], status: response.statusCode, ms: Date.now() - started }, "request"));
+    // The kubelet's probes: answered before any session is made (a probe keeps no cookie).
+    if (request.url === "/healthz" && request.method === "GET") return void sendJson(response, 200, { ok: true });
     let session = sessions.find(request);
     if (!session) {
       session = sessions.create(localUser);

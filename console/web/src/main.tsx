@@ -46,7 +46,7 @@ function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
   const route = useRoute();
   const live = useLive();
   useEffect(() => {
-    startLive();
+    startLive(props.session.user);
     return stopLive;
   }, []);
   const page = route[0] ?? "";

@@ -18,9 +18,11 @@ interface State {
   loaded: Set<Kind>;
   denied: Partial<Record<Kind, string>>;
   mode: "connecting" | "live" | "polling";
+  /** The namespaces shown when the user's RBAC is namespaced (a Role); empty: all namespaces. */
+  namespaces: string[];
 }
 
-const state: State = { clusters: new Map(), backups: new Map(), restores: new Map(), loaded: new Set(), denied: {}, mode: "connecting" };
+const state: State = { clusters: new Map(), backups: new Map(), restores: new Map(), loaded: new Set(), denied: {}, mode: "connecting", namespaces: [] };
 let version = 0;
 const listeners = new Set<() => void>();
 let scheduled = false;
@@ -41,9 +43,11 @@ function parse(kind: Kind, raw: unknown): DatabaseCluster | DatabaseBackup | Dat
   return parsed.success ? parsed.data : undefined;
 }
 
-function reset(kind: Kind, items: unknown[]): void {
+function reset(kind: Kind, items: unknown[], namespace?: string): void {
   const map = state[kind] as Map<string, unknown>;
-  map.clear();
+  // A namespace's list replaces that namespace's objects only (one watch per namespace).
+  if (namespace === undefined) map.clear();
+  else for (const key of [...map.keys()]) if (key.startsWith(`${namespace}/`)) map.delete(key);
   for (const raw of items) {
     const object = parse(kind, raw);
     if (object) map.set(keyOf(object), object);
@@ -63,11 +67,12 @@ function apply(kind: Kind, type: string, raw: unknown): void {
 }
 
 let pollTimer: ReturnType<typeof setInterval> | undefined;
+let serviceAccountNamespace: string | undefined;
 let source: EventSource | undefined;
 
 async function poll(): Promise<void> {
   try {
-    const snapshot = await call("GET", "/api/snapshot", snapshotSchema);
+    const snapshot = await call("GET", `/api/snapshot${scopeQuery()}`, snapshotSchema);
     for (const kind of ["clusters", "backups", "restores"] as const) {
       if (snapshot.denied[kind]) {
         state.denied[kind] = snapshot.denied[kind];
@@ -88,20 +93,44 @@ function startPolling(): void {
   pollTimer = setInterval(() => void poll(), 3000);
 }
 
-/** Opens the stream; after repeated failures falls back to polling. */
-export function startLive(): void {
+function scopeQuery(): string {
+  return state.namespaces.length > 0 ? `?namespaces=${encodeURIComponent(state.namespaces.join(","))}` : "";
+}
+
+/**
+ * Shows these namespaces only (or all, with none): for users who may not list across
+ * namespaces. A ServiceAccount's own namespace is the first guess. Kept for the tab's session.
+ */
+export function showNamespaces(namespaces: string[]): void {
+  stopLive();
+  state.namespaces = namespaces;
+  sessionStorage.setItem(SCOPE_KEY, namespaces.join(","));
+  for (const kind of ["clusters", "backups", "restores"] as const) state[kind].clear();
+  state.loaded.clear();
+  state.denied = {};
+  state.mode = "connecting";
+  changed();
+  startLive();
+}
+
+const SCOPE_KEY = "steward.namespaces";
+
+/** Opens the stream; after repeated failures falls back to polling. `user` names a ServiceAccount's namespace to fall back to. */
+export function startLive(user?: string): void {
   if (source || pollTimer) return;
+  if (state.namespaces.length === 0) state.namespaces = (sessionStorage.getItem(SCOPE_KEY) ?? "").split(",").filter(Boolean);
+  serviceAccountNamespace = /^system:serviceaccount:([^:]+):/.exec(user ?? "")?.[1] ?? serviceAccountNamespace;
   if (typeof EventSource === "undefined") return startPolling();
   let failures = 0;
-  source = new EventSource("/api/live");
+  source = new EventSource(`/api/live${scopeQuery()}`);
   source.addEventListener("open", () => {
     failures = 0;
     state.mode = "live";
     changed();
   });
   source.addEventListener("reset", (event) => {
-    const data = JSON.parse((event as MessageEvent<string>).data) as { kind: Kind; items: unknown[] };
-    reset(data.kind, data.items);
+    const data = JSON.parse((event as MessageEvent<string>).data) as { kind: Kind; namespace?: string; items: unknown[] };
+    reset(data.kind, data.items, data.namespace);
   });
   source.addEventListener("change", (event) => {
     const data = JSON.parse((event as MessageEvent<string>).data) as { kind: Kind; type: string; object: unknown };
@@ -109,6 +138,8 @@ export function startLive(): void {
   });
   source.addEventListener("denied", (event) => {
     const data = JSON.parse((event as MessageEvent<string>).data) as { kind: Kind; message: string };
+    // Not allowed across namespaces: a ServiceAccount very likely may look into its own.
+    if (data.kind === "clusters" && state.namespaces.length === 0 && serviceAccountNamespace) return showNamespaces([serviceAccountNamespace]);
     state.denied[data.kind] = data.message;
     state.loaded.add(data.kind);
     changed();

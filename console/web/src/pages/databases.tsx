@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { Badge } from "../components.js";
 import { age, bothZones, engineText, keyOf, lastBackup, phaseInWords, pointInTimeWindow } from "../model.js";
-import { useLive } from "../store.js";
+import { showNamespaces, useLive } from "../store.js";
 
 const PAGE_SIZE = 50;
 
@@ -35,7 +35,8 @@ export function DatabasesPage() {
   return (
     <section aria-labelledby="databases-title">
       <h1 id="databases-title">Databases</h1>
-      {live.denied.clusters && <p class="error" role="alert">You may not list databases across namespaces: {live.denied.clusters}</p>}
+      {live.denied.clusters && <p class="error" role="alert">You may not list databases {live.namespaces.length > 0 ? `in ${live.namespaces.join(", ")}` : "across namespaces"}: {live.denied.clusters}</p>}
+      {(live.denied.clusters || live.namespaces.length > 0) && <NamespaceScope shown={live.namespaces} />}
       <div class="filters">
         <label>
           Search
@@ -111,5 +112,24 @@ export function DatabasesPage() {
         </nav>
       )}
     </section>
+  );
+}
+
+/** For users whose RBAC is namespaced: which namespaces to list (a ServiceAccount's own is tried first). */
+function NamespaceScope(props: { shown: string[] }) {
+  const [text, setText] = useState(props.shown.join(", "));
+  const submit = (event: Event) => {
+    event.preventDefault();
+    showNamespaces(text.split(/[\s,]+/).filter(Boolean));
+  };
+  return (
+    <form class="filters" id="namespace-scope" onSubmit={submit}>
+      <p class="sub">{props.shown.length > 0 ? `Showing namespace${props.shown.length === 1 ? "" : "s"} ${props.shown.join(", ")} only.` : "Name the namespaces you may read."}</p>
+      <label>
+        Namespaces
+        <input id="scope-namespaces" type="text" value={text} placeholder="shop, billing" onInput={(event) => setText(event.currentTarget.value)} />
+      </label>
+      <button type="submit" class="plain">Show</button>
+    </form>
   );
 }

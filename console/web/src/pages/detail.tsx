@@ -85,7 +85,7 @@ function ConnectCard(props: { cluster: DatabaseCluster }) {
       <ErrorText error={error} />
       {details && (
         <dl class="pairs">
-          <dt>Host</dt><dd><code>{details.host ?? "-"}</code></dd>
+          <dt>Host</dt><dd><code>{details.host || "-"}</code></dd>
           <dt>Port</dt><dd><code>{details.port ?? "-"}</code></dd>
           <dt>User</dt><dd><code>{details.username ?? "-"}</code></dd>
           {details.database && (<><dt>Database</dt><dd><code>{details.database}</code></dd></>)}
