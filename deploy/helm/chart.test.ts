@@ -111,9 +111,11 @@ describe("the Helm chart", () => {
     expect(template().filter((o) => o.metadata.name === "steward-console")).toEqual([]);
     const objects = template("console.enabled=true");
     const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "steward-console") as unknown as {
-      spec: { template: { spec: { serviceAccountName: string; automountServiceAccountToken: boolean; securityContext: Record<string, unknown>; containers: { args: string[]; securityContext: Record<string, unknown> }[] } } };
+      spec: { template: { spec: { serviceAccountName: string; automountServiceAccountToken: boolean; securityContext: Record<string, unknown>; containers: { args: string[]; securityContext: Record<string, unknown> }[]; volumes: { name: string; projected?: { sources: Record<string, unknown>[] } }[] } } };
     };
     expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
+    // The API server's CA, and nothing else of a service account's (no token): users bring their own.
+    expect(deployment.spec.template.spec.volumes.find((volume) => volume.name === "api-ca")?.projected?.sources).toEqual([{ configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } }]);
     expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(deployment.spec.template.spec.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(deployment.spec.template.spec.containers[0]!.args).toContain("--auth=token");
