@@ -33,7 +33,7 @@ export interface ArchiveOptions {
 }
 
 /** Uploads one closed segment and then its manifest (the manifest's presence means the segment is whole). */
-export async function archiveSegment(source: LogSource, stream: string, name: string, options: ArchiveOptions): Promise<LogSegmentManifest> {
+export async function archiveSegment(source: Pick<LogSource, "scanner" | "openSegment">, stream: string, name: string, options: ArchiveOptions): Promise<LogSegmentManifest> {
   const { client, target, key } = options.storage;
   const keys = logSegmentKeys(target.prefix, options.cluster, stream, name, options.compression, key !== undefined);
   const scanner = source.scanner();

@@ -80,6 +80,8 @@ export const archiverState = z.object({
   /** Every transaction committed on this stream before this time is archived. */
   archivedUntil: z.string(),
   lastSegment: z.string().optional(),
+  /** Breaks the archiver saw in its stream (the engine's log rolled over before it was archived): a restore cannot cross them. */
+  gaps: z.array(z.object({ after: z.string(), before: z.string(), message: z.string(), detectedAt: z.string() })).optional(),
 });
 export type ArchiverState = z.infer<typeof archiverState>;
 

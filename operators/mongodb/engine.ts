@@ -20,6 +20,7 @@ import { credentialsSecretOptions, keyfileSecretOptions, passwordsFrom, type Mon
 import { buildPodDisruptionBudget } from "./resources/pod-disruption-budget.js";
 import { buildHeadlessService, buildPrimaryService, buildReplicasService } from "./resources/services.js";
 import { SUPPORTED_VERSION, buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
+import { buildOplogArchiverContainer } from "./resources/oplog-archiver-container.js";
 
 /** What a `mongodb` cluster gets where no mongod can run (the local cluster): pass it as `unavailable`. */
 export const LOCAL_CLUSTER_UNAVAILABLE =
@@ -94,6 +95,7 @@ export class MongodbEngine extends PrimaryEngine implements Engine<MongodbPrepar
         agentImage: this.agentImage,
         engineImage: this.options.engineImage?.(context.spec) ?? defaultEngineImage(context.spec),
         existingClaimSize: claimTemplateSize(prepared.existingStatefulSet),
+        extraContainers: context.spec.backup?.pointInTime?.enabled ? [buildOplogArchiverContainer(context.cluster, context.spec, this.agentImage)] : [],
       }),
     ];
     return objects.filter((object): object is KubeObject => object !== undefined);

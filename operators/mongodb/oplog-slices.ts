@@ -25,6 +25,11 @@ export function parseOpTime(text: string): OpTime {
   return { t: Number(match[1]), i: Number(match[2]) };
 }
 
+/** The position just before `position`: a slice starting there begins with `position` itself. */
+export function justBefore(position: OpTime): OpTime {
+  return position.i > 0 ? { t: position.t, i: position.i - 1 } : { t: position.t - 1, i: 0xffff_ffff };
+}
+
 /** A slice's object name: its first entry's position, zero-padded so names sort in oplog order. */
 export function sliceName(first: OpTime): string {
   return `oplog-${String(first.t).padStart(10, "0")}-${String(first.i).padStart(10, "0")}`;
@@ -81,6 +86,11 @@ export class OplogSlicer {
   due(now: Date): SliceBounds | undefined {
     if (!this.open || now.getTime() - this.open.openedAt < this.limits.maxAgeMs) return undefined;
     return this.close();
+  }
+
+  /** When the open slice's first entry was written, if a slice is open: nothing from then on is archived yet. */
+  openSince(): Date | undefined {
+    return this.open ? (this.open.firstWall ?? new Date(this.open.first.t * 1000)) : undefined;
   }
 
   /** Closes whatever is open (shutdown). */

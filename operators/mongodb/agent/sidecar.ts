@@ -103,6 +103,6 @@ export function mongodbSidecarCommand(): Command {
 }
 
 /** Every agent subcommand of the MongoDB engine. */
-export function mongodbAgentCommands(): Command[] {
-  return [mongodbSidecarCommand()];
+export async function mongodbAgentCommands(): Promise<Command[]> {
+  return [mongodbSidecarCommand(), (await import("./oplog-archiver.js")).mongodbOplogArchiverCommand()];
 }

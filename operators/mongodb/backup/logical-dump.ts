@@ -134,7 +134,7 @@ export interface LoadResult {
 export async function applyOplogEntries(client: MongoClient, entries: Document[]): Promise<void> {
   if (entries.length === 0) return;
   try {
-    await client.db("admin").command({ applyOps: entries });
+    await client.db("admin").command({ applyOps: entries.map(portableEntry) });
     return;
   } catch (error) {
     if ((error as { code?: number }).code !== COMMAND_NOT_FOUND) throw error;
@@ -146,9 +146,34 @@ export async function applyOplogEntries(client: MongoClient, entries: Document[]
     if (entry.op === "i") await collection.replaceOne({ _id: o._id }, o, { upsert: true });
     else if (entry.op === "d") await collection.deleteOne({ _id: o._id });
     else if (entry.op === "u" && !("$v" in o) && !Object.keys(o).some((key) => key.startsWith("$"))) await collection.replaceOne(entry.o2 as Document, o, { upsert: true });
+    else if (entry.op === "u" && modifierUpdate(o)) await collection.updateOne(entry.o2 as Document, modifierUpdate(o)!);
     else if (entry.op === "n") continue;
     else throw new Error(`cannot replay oplog entry ${String(entry.op)} on ${String(entry.ns)} without applyOps (the server has no applyOps)`);
   }
+}
+
+/** Fields that tie an entry to the source server (collection UUIDs, sessions, transaction chains): a restored server has its own, so they are dropped, as mongorestore --oplogReplay drops `ui`. */
+const SOURCE_ONLY_FIELDS = ["ui", "lsid", "txnNumber", "stmtId", "prevOpTime", "preImageOpTime", "postImageOpTime", "needsRetryImage"];
+
+function portableEntry(entry: Document): Document {
+  const copy: Document = { ...entry };
+  for (const field of SOURCE_ONLY_FIELDS) delete copy[field];
+  // A transaction's entries come as one command entry holding them all.
+  const o = copy.o as Document | undefined;
+  if (copy.op === "c" && Array.isArray(o?.applyOps)) copy.o = { ...o, applyOps: (o.applyOps as Document[]).map(portableEntry) };
+  return copy;
+}
+
+/**
+ * An update entry in the `$v: 1` form (mongod before 5.0 wrote `{$set, $unset}`), as the update
+ * it stands for. The `$v: 2` form (`{$v: 2, diff}`, mongod 5.0+) has no update-operator
+ * equivalent a client could send, so only applyOps replays it: undefined then.
+ */
+function modifierUpdate(o: Document): Document | undefined {
+  if (o.$v !== undefined && Number(o.$v) !== 1) return undefined;
+  const keys = Object.keys(o).filter((key) => key !== "$v");
+  if (keys.length === 0 || !keys.every((key) => key === "$set" || key === "$unset")) return undefined;
+  return Object.fromEntries(keys.map((key) => [key, o[key] as Document]));
 }
 
 /**

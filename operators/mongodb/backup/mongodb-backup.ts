@@ -9,11 +9,13 @@
  * - load online into a running server (the primary): collections, indexes, documents, roles,
  *   then the dump's oplog entries;
  * - checksums: `<count>:<sha256>` per collection over its documents in `_id` order.
- * Point in time (oplog slices, ../oplog-slices.ts) is not wired into the archiver yet.
+ * - point in time: replay of archived oplog slices (oplog-replay.ts). The slices are archived
+ *   by MongoDB's own sidecar command (`steward agent mongodb-oplog-archiver`, oplog-archiver.ts),
+ *   not by the generic binlog archiver: a tail is pushed to, not a file rotated and read.
  */
 import { Readable } from "node:stream";
 import { MongoClient } from "mongodb";
-import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdentity, LoadOptions, TableChecksum, VerifyOptions } from "../../../backup/engine-backup.js";
+import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdentity, LoadOptions, PointInTimeRecovery, TableChecksum, VerifyOptions } from "../../../backup/engine-backup.js";
 import type { BackupPosition } from "../../../backup/manifest.js";
 import { MONGODB_PORT } from "../names.js";
 import { DUMP_CONTENT_TYPE, DUMP_EXTENSION } from "./dump-format.js";
@@ -49,6 +51,21 @@ export function positionOf(stats: DumpStats): BackupPosition {
 
 export class MongodbBackup implements EngineBackup {
   readonly engine = "mongodb";
+
+  readonly pointInTime: PointInTimeRecovery = {
+    logSource: async () => {
+      throw new Error("MongoDB archives its oplog with `steward agent mongodb-oplog-archiver` (the pod's oplog-archiver container), not archive-binlogs");
+    },
+    replay: async (segments, options) => {
+      const client = clientFor(options.endpoint);
+      try {
+        await client.connect();
+        return await (await import("./oplog-replay.js")).replayOplogSlices(client, segments, options);
+      } finally {
+        await client.close();
+      }
+    },
+  };
 
   async identify(endpoint: EngineEndpoint): Promise<EngineIdentity> {
     const client = clientFor(endpoint);

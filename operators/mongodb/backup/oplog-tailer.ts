@@ -6,10 +6,10 @@
  * longer holds it (rolled over while nothing archived), the gap is reported and the next slice
  * starts a new chain, so a restore never silently crosses it.
  *
- * Not wired into the sidecar's archiver yet (see operators/mongodb/README.md).
+ * The archiver (oplog-archiver.ts) runs it on the primary and uploads the slices.
  */
 import { BSON, type Document, type MongoClient } from "mongodb";
-import { OplogSlicer, resumeGap, type OplogGap, type SliceBounds } from "../oplog-slices.js";
+import { OplogSlicer, justBefore, resumeGap, type OplogGap, type SliceBounds } from "../oplog-slices.js";
 import { compareOpTime, type OpTime } from "../status.js";
 
 const EXACT = { promoteValues: false, promoteLongs: false, bsonRegExp: true } as const;
@@ -22,6 +22,8 @@ export interface OplogSlice {
 export interface TailOptions {
   /** The last archived entry (exclusive start), or where archiving begins. */
   resumeAfter: OpTime;
+  /** false: resumeAfter is not an entry that was archived (a first start, or just after a gap), so it is not looked for in the oplog. */
+  resumeChecked?: boolean;
   signal: AbortSignal;
   now(): Date;
   limits?: { maxAgeMs: number; maxBytes: number };
@@ -29,6 +31,8 @@ export interface TailOptions {
   idleWaitMs?: number;
   onSlice(slice: OplogSlice): Promise<void>;
   onGap(gap: OplogGap): Promise<void>;
+  /** Called when the tail found nothing new: every entry before `openSince` (or before now, if nothing is open) has been handed over. */
+  onIdle?(openSince: Date | undefined): void;
 }
 
 function opTimeOf(value: unknown): OpTime {
@@ -45,11 +49,11 @@ async function oldestEntry(client: MongoClient): Promise<OpTime | undefined> {
 export async function tailOplog(client: MongoClient, options: TailOptions): Promise<OpTime> {
   let resumeAfter = options.resumeAfter;
   const oldest = await oldestEntry(client);
-  const gap = oldest ? resumeGap(resumeAfter, oldest) : undefined;
+  const gap = oldest && options.resumeChecked !== false ? resumeGap(resumeAfter, oldest) : undefined;
   if (gap && oldest) {
     await options.onGap(gap);
     // A new chain: its first slice starts just before the oldest entry still there, not at the last archived one.
-    resumeAfter = oldest.i > 0 ? { t: oldest.t, i: oldest.i - 1 } : { t: oldest.t - 1, i: 0xffff_ffff };
+    resumeAfter = justBefore(oldest);
   }
   const slicer = new OplogSlicer(resumeAfter, options.limits);
   let lines: string[] = [];
@@ -82,6 +86,7 @@ export async function tailOplog(client: MongoClient, options: TailOptions): Prom
         }
         if (!entry) {
           await hand(slicer.due(options.now()));
+          options.onIdle?.(slicer.openSince());
           if (cursor.closed) break;
           continue;
         }

@@ -6,6 +6,7 @@ import { credentialsSecretOptions, keyfileFrom, keyfileSecretOptions, passwordsF
 import { buildPodDisruptionBudget } from "./pod-disruption-budget.js";
 import { buildHeadlessService, buildPrimaryService, buildReplicasService } from "./services.js";
 import { buildStatefulSet, defaultEngineImage } from "./statefulset.js";
+import { buildOplogArchiverContainer } from "./oplog-archiver-container.js";
 import { testInput } from "./test-input.js";
 
 const build = (spec: Record<string, unknown> = {}) => buildStatefulSet({ ...testInput(spec), agentImage: "steward:test" }) as unknown as V1StatefulSet;
@@ -84,5 +85,18 @@ describe("secrets and connection", () => {
   it("leaves the write concern to the server when data loss is allowed", () => {
     const connection = buildConnection(testInput({ failover: { delaySeconds: 5, dataLoss: "allowed" } }), "pw");
     expect(connection.uri).not.toContain("w=majority");
+  });
+});
+
+describe("buildOplogArchiverContainer", () => {
+  it("runs the MongoDB archiver with the storage Secret and the admin password by reference", () => {
+    const input = testInput({ backup: { storage: "s3", pointInTime: { enabled: true } } });
+    const container = buildOplogArchiverContainer(input.cluster, input.spec, "steward:test");
+    expect(container.command).toEqual(["steward", "agent", "mongodb-oplog-archiver"]);
+    expect(container.args).toEqual(["--namespace", "shop", "--cluster", "orders-db", "--compression", "zstd", "--max-slice-age", "10s"]);
+    expect(container.envFrom).toEqual([{ secretRef: { name: "orders-db-backup-storage" } }]);
+    expect(container.env!.find((variable) => variable.name === "STEWARD_DB_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "orders-db-credentials", key: "admin" });
+    const pod = (buildStatefulSet({ ...input, agentImage: "steward:test", extraContainers: [container] }) as unknown as V1StatefulSet).spec!.template.spec!;
+    expect(pod.containers.map((candidate) => candidate.name)).toEqual(["mongod", "agent", "oplog-archiver"]);
   });
 });

@@ -28,6 +28,8 @@ export interface StatefulSetInput extends BuildInput {
   /** The steward image: its agent runs beside mongod (health, oplog archiving). */
   agentImage: string;
   existingClaimSize?: string;
+  /** Containers added beside mongod and the agent (the oplog archiver). */
+  extraContainers?: V1Container[];
 }
 
 /** mongod's arguments: everything a member needs is on the command line (no config file to drift). */
@@ -125,7 +127,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       securityContext: { fsGroup: MONGODB_UID, runAsUser: MONGODB_UID, runAsGroup: MONGODB_UID, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
       affinity: spreadOverNodes(podSelector(cluster)),
       initContainers: [keyfile],
-      containers: [engine, agent],
+      containers: [engine, agent, ...(input.extraContainers ?? [])],
       volumes: [
         { name: "keyfile-secret", secret: { secretName: names.keyfile, defaultMode: 0o400, items: [{ key: KEYFILE_KEY, path: KEYFILE_KEY }] } },
         { name: "keyfile", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
