@@ -53,8 +53,8 @@ export type MongodbNames = ReturnType<typeof mongodbNames>;
 
 /**
  * The application database: the cluster's name with - replaced by _ (MongoDB allows '-', but
- * the same name then works in every shell and driver unquoted). spec.database is MySQL-only in
- * the CRD today; once it is allowed for mongodb it wins.
+ * the same name then works in every shell and driver unquoted), unless spec.database names it
+ * (a cluster restored from another keeps its source's).
  */
 export function applicationDatabase(cluster: Pick<DatabaseCluster, "metadata">, spec: Pick<EffectiveSpec, "database">): string {
   return spec.database ?? cluster.metadata.name.replace(/-/g, "_");

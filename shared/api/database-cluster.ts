@@ -138,7 +138,7 @@ const clusterSpecShape = {
     storage: storageSpec.default({ size: "1Gi" }),
     resources: resourceRequirements.optional(),
     config: engineConfig.optional(),
-    database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).optional().describe("Database to create (MySQL); default the cluster name with - replaced by _"),
+    database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).optional().describe("Database to create (MySQL), or the application database (MongoDB); default the cluster name with - replaced by _"),
     username: z.string().regex(/^[A-Za-z0-9_]{1,32}$/).optional().describe("Application user in the connection Secret; default app"),
     failover: failoverPolicy.default({ delaySeconds: 5, dataLoss: "none" }),
     backup: backupPolicy.optional(),
@@ -193,7 +193,7 @@ export const databaseClusterResourceSpec = z
         message: "scaling a rabbitmq cluster down removes nodes; set allowScaleDown: true to confirm",
         fieldPath: ".replicas",
       },
-      { rule: "!has(self.database) || !has(self.engine) || self.engine == 'mysql'", message: "database is only for engine mysql", fieldPath: ".database" },
+      { rule: "!has(self.database) || !has(self.engine) || self.engine == 'mysql' || self.engine == 'mongodb'", message: "database is only for engine mysql or mongodb", fieldPath: ".database" },
       {
         rule: "!has(self.backup) || !has(self.backup.pointInTime) || !self.backup.pointInTime.enabled || !has(self.engine) || self.engine == 'mysql' || self.engine == 'mongodb'",
         message: "pointInTime is available for mysql and mongodb only",
@@ -301,7 +301,8 @@ export function effectiveSpec(cluster: DatabaseCluster): EffectiveSpec {
     ...spec,
     flavor,
     version: spec.version ?? DEFAULT_VERSIONS[versionKey]!,
-    database: spec.engine === "mysql" ? (spec.database ?? cluster.metadata.name.replace(/-/g, "_")) : undefined,
+    // A restored copy keeps its source's database name, so the copy's application user gets the restored data.
+    database: spec.engine === "mysql" || spec.engine === "mongodb" ? (spec.database ?? cluster.metadata.name.replace(/-/g, "_")) : undefined,
     username: spec.username ?? "app",
   };
 }

@@ -95,7 +95,7 @@ export const databaseTemplateSpec = z
         message: "pointInTime is available for mysql and mongodb only",
         fieldPath: ".cluster.backup.pointInTime",
       },
-      { rule: "!has(self.cluster) || !has(self.cluster.database) || self.engine == 'mysql'", message: "database is only for engine mysql", fieldPath: ".cluster.database" },
+      { rule: "!has(self.cluster) || !has(self.cluster.database) || self.engine == 'mysql' || self.engine == 'mongodb'", message: "database is only for engine mysql or mongodb", fieldPath: ".cluster.database" },
     ],
   });
 export type DatabaseTemplateSpec = z.infer<typeof databaseTemplateSpec>;
