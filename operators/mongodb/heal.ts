@@ -3,7 +3,8 @@
  * never which event woke the reconcile, and is safe to repeat):
  *  1. never initiated: the agent in the first pod bootstraps the set through the localhost
  *     exception (replica-set.ts); only while status has never recorded a primary, so a first
- *     member that lost its data never starts a second set;
+ *     member that lost its data never starts a second set; a cluster made from a backup then
+ *     waits until that member loaded it;
  *  2. no primary: MongoDB is electing one; the operator waits. With failover.dataLoss allowed
  *     and a majority of voters gone (their pods deleted) past failover.delaySeconds, it forces a
  *     configuration of the survivors (a Warning Event says what may be lost);
@@ -27,11 +28,13 @@ import { ADMIN_USER, applicationDatabase } from "./names.js";
 import type { MemberReading, MongodbObservation } from "./observe.js";
 import { planForcedReconfig } from "./planner.js";
 import { desiredMembers } from "./replset-config.js";
-import { ensureApplicationUser, stepMembership, switchover } from "./replica-set.js";
+import { RESTORE_IN_PROGRESS, ensureApplicationUser, stepMembership, switchover } from "./replica-set.js";
 import { compareOpTime, primaryChange } from "./status.js";
 
 /** Set once the application user exists with the Secret's password; absent again makes the next pass check. */
 export const APP_USER_ANNOTATION = "steward.dev/mongodb-app-user";
+/** Set once a cluster made from a backup (spec.bootstrap) holds it; until then the set stays one member. */
+export const RESTORED_ANNOTATION = "steward.dev/mongodb-restored";
 
 const BUSY_REQUEUE_MS = 1000;
 const DEGRADED_REQUEUE_MS = 2000;
@@ -51,6 +54,8 @@ export async function healCluster(engine: MongodbEngine, context: EngineContext,
 async function healSteps(heal: MongodbHealContext): Promise<void> {
   const { observation } = heal;
   if (observation.uninitiated) return bootstrap(heal);
+  // A cluster made from a backup gets no application user, no other member and no primary label until the first member loaded it.
+  if (heal.spec.bootstrap && heal.cluster.metadata.annotations?.[RESTORED_ANNOTATION] !== "ok") return restoreFromBackup(heal);
   const primary = observation.electedPrimary;
   if (!primary) return heal.spec.failover.dataLoss === "allowed" ? forceIfMajorityLost(heal) : undefined;
 
@@ -115,6 +120,28 @@ async function bootstrap(heal: MongodbHealContext): Promise<void> {
     await heal.warning("InitiateFailed", `Initiating replica set ${heal.names.replicaSet} on ${first} failed: ${describeError(error)}; retrying`);
   }
   heal.busy = true;
+}
+
+/**
+ * spec.bootstrap: the first member's sidecar loads the backup as the last bootstrap step
+ * (backup/bootstrap-restore.ts) and answers "restoring" until it is done; only then are the
+ * other members added (they copy it by initial sync), so the set never serves partial data.
+ */
+async function restoreFromBackup(heal: MongodbHealContext): Promise<void> {
+  const first = heal.names.pod(0);
+  heal.busy = true;
+  if (!heal.observation.podsUp.has(first)) return;
+  try {
+    const outcome = await heal.engine.requestBootstrap(heal.context, heal.prepared, first);
+    if (outcome === RESTORE_IN_PROGRESS) {
+      heal.log.info(`${first} is loading the backup; members are added once it is done`);
+      return;
+    }
+    await heal.normal("Restored", `Loaded the backup into ${first} before any other member joined: ${outcome}`);
+    await heal.annotateCluster({ [RESTORED_ANNOTATION]: "ok" });
+  } catch (error) {
+    await heal.warning("RestoreFailed", `Loading the backup into ${first} failed: ${describeError(error)}; retrying`);
+  }
 }
 
 /** The switchover the maintenance steps and the membership step-down use: MongoDB's election, steered (replica-set.ts). */

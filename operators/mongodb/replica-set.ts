@@ -17,6 +17,9 @@ export interface Credentials {
 
 export type BootstrapOutcome = "initiated" | "adminCreated" | "alreadyDone";
 
+/** The sidecar's answer while a cluster made from a backup (spec.bootstrap) still loads it: the operator adds no member meanwhile. */
+export const RESTORE_IN_PROGRESS = "restoring the backup";
+
 /**
  * Bootstrap, from INSIDE the first member's pod over localhost without credentials (MongoDB's
  * localhost exception: until the first user exists, a localhost client may create it). Steps,

@@ -16,6 +16,7 @@ import type { EngineEndpoint } from "../../backup/engine-backup.js";
 import { StepError, readBackupManifest, runBackup, runRestore, type StorageContext } from "../../backup/pipeline.js";
 import { getStream } from "../../backup/s3/objects.js";
 import { encodeRecord } from "../../operators/mongodb/backup/dump-format.js";
+import { BOOTSTRAP_MARKER, restoreBootstrapSource } from "../../operators/mongodb/backup/bootstrap-restore.js";
 import { MongodbBackup } from "../../operators/mongodb/backup/mongodb-backup.js";
 import { startFerretDb, type FerretDbFixture } from "../fixtures/ferretdb.js";
 import { startS3, type S3Fixture } from "../fixtures/s3.js";
@@ -142,5 +143,27 @@ describe("MongoDB logical backups through S3 (ferretdb stand-in, real versitygw)
     const error = await runRestore({ engine, endpoint: endpointOf(source), storage: storage(), manifest: manifest!, signal: never(), log }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepError);
     expect((error as Error).message).toMatch(/exist/i);
+  });
+
+  it("loads a new cluster's first member from S3 once (spec.bootstrap), replacing what a crashed attempt left", async () => {
+    const target = await startFerretDb();
+    extra.push(target);
+    const writer = target.client();
+    try {
+      // A crashed earlier attempt: the marker says started, and part of a database was loaded.
+      await writer.db(BOOTSTRAP_MARKER.database).collection<{ _id: string; state: string; attempt: number }>(BOOTSTRAP_MARKER.collection).insertOne({ _id: BOOTSTRAP_MARKER.id, state: "started", attempt: 1 });
+      await writer.db("shop").collection<{ _id: string }>("orders").insertOne({ _id: "half-loaded" });
+      const restore = () => restoreBootstrapSource({ endpoint: endpointOf(target), source: { namespace: cluster.namespace, cluster: cluster.name, backup: "dump-zstd" }, storage: storage(), log, signal: never() });
+      expect(await restore()).toMatch(/^restored backup dump-zstd of orders, 3 collections checksummed/);
+      const expected = await engine.checksums({ endpoint: endpointOf(source), signal: never() });
+      expect(await engine.checksums({ endpoint: endpointOf(target), signal: never() })).toEqual(expected);
+      // Done once: a later request (the sidecar restarted) loads nothing again.
+      await writer.db("shop").collection<{ _id: string }>("after").insertOne({ _id: "written-after-the-restore" });
+      expect(await restore()).toMatch(/^restored earlier: backup dump-zstd/);
+      expect(await writer.db("shop").collection("after").countDocuments()).toBe(1);
+      expect(await writer.db(BOOTSTRAP_MARKER.database).collection(BOOTSTRAP_MARKER.collection).findOne({})).toMatchObject({ state: "done", attempt: 2 });
+    } finally {
+      await writer.close();
+    }
   });
 });

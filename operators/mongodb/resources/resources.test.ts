@@ -100,3 +100,11 @@ describe("buildOplogArchiverContainer", () => {
     expect(pod.containers.map((candidate) => candidate.name)).toEqual(["mongod", "agent", "oplog-archiver"]);
   });
 });
+
+describe("a cluster made from a backup (spec.bootstrap)", () => {
+  it("gives the agent the bootstrap Secret, and only then", () => {
+    const agentOf = (spec: Record<string, unknown>) => build(spec).spec!.template.spec!.containers.find((container) => container.name === "agent")!;
+    expect(agentOf({ bootstrap: { source: { backup: "orders-b1" } } }).envFrom).toEqual([{ secretRef: { name: "orders-db-bootstrap" } }]);
+    expect(agentOf({}).envFrom).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@ import type { V1Container, V1EnvVar, V1Probe } from "@kubernetes/client-node";
 import type { EffectiveSpec } from "../../../shared/api/index.js";
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
+import { bootstrapSecretName } from "../../../backup/cluster-secrets.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { agentSidecar, fieldEnv, secretEnv } from "../../common/resources/containers.js";
 import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";
@@ -100,7 +101,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     ],
   };
 
-  const agent = agentSidecar({
+  const agentContainer = agentSidecar({
     image: input.agentImage,
     command: ["steward", "agent", "mongodb-sidecar"],
     env: [...identityEnv, ...AGENT_PROCESS_ENV, { name: "STEWARD_MONGODB_USER", value: ADMIN_USER }, { name: "STEWARD_MONGODB_REPLICA_SET", value: names.replicaSet }, secretEnv("STEWARD_MONGODB_PASSWORD", names.credentials, CREDENTIAL_KEYS.admin)],
@@ -112,6 +113,8 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     securityContext,
     volumeMounts: [],
   });
+  // spec.bootstrap: the source storage and the resolved source, written by backup/ (controllers/bootstrap-secret.ts); the first member's agent loads it.
+  const agent: V1Container = spec.bootstrap ? { ...agentContainer, envFrom: [{ secretRef: { name: bootstrapSecretName(cluster) } }] } : agentContainer;
 
   return buildClusterStatefulSet(input, {
     name: names.statefulSet,
