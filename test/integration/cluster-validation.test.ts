@@ -108,6 +108,8 @@ describe("a DatabaseCluster the API server refuses at creation", () => {
     expect(ok.spec.config.max_connections).toBe("500");
     await test.client.create(cluster("tuned-redis", { engine: "redis", config: { "maxmemory-policy": "allkeys-lru", "min-replicas-to-write": "1" }, failover: { dataLoss: "allowed" } }));
     await test.client.create(cluster("tuned-rabbit", { engine: "rabbitmq", config: { channel_max: "1024", "vm_memory_high_watermark.relative": "0.6" } }));
+    // A MongoDB copy restored from another cluster keeps its source's database name.
+    await test.client.create(cluster("restored-mongo", { engine: "mongodb", database: "orders", bootstrap: { source: { backup: "orders-b1" } } }));
   });
 
   it("refuses a name too long for the pods and Services derived from it", async () => {
