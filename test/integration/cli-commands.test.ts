@@ -272,6 +272,36 @@ describe("steward CLI on the real API server", () => {
     const json = JSON.parse((await steward("version", "-o", "json")).stdout) as { operators: { namespace: string }[] };
     expect(json.operators.filter((operator) => operator.namespace === "NAMESPACE")).toHaveLength(1);
   });
+
+  it("a mongodb cluster: backup follows the DatabaseBackup, status shows a gap, restores plan from its oplog archive", async () => {
+    await create(
+      { apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name: "catalogue" }, spec: { engine: "mongodb", version: "7.0", replicas: 3, backup: { storage: "s3", pointInTime: { enabled: true } } } },
+      {
+        phase: "Ready",
+        currentPrimary: "catalogue-1",
+        pointInTime: { earliest: "2026-11-24T03:00:05Z", latest: "2026-11-25T03:59:50Z", gaps: [{ from: "2026-11-24T20:00:00Z", to: "2026-11-25T03:59:50Z", reason: "the oplog of catalogue-1 rolled over before it was archived; no backup since: take one to recover later times" }] },
+      },
+    );
+    await create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: "catalogue-base", labels: { "steward.dev/cluster": "catalogue" } }, spec: { cluster: "catalogue" } }, { ...completed("24", 1_048_576), location: "s3://backups/shop/catalogue/backups/catalogue-base/data.ejson.zst" });
+    const following = steward("backup", "catalogue", "--name", "catalogue-1");
+    await waitFor("the CLI to create the backup", async () => (await test.client.get(RESOURCES.DatabaseBackup, test.namespace, "catalogue-1")) !== undefined, 10_000);
+    const raw = (await test.client.get<KubeObject & { spec: { cluster: string } }>(RESOURCES.DatabaseBackup, test.namespace, "catalogue-1"))!;
+    expect(raw.spec.cluster).toBe("catalogue");
+    // Played operator: the backup Job's result.
+    await test.client.replace({ ...raw, status: completed("25", 2_097_152) } as KubeObject, { subresource: "status" });
+    const done = await following;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain("catalogue-1");
+
+    const status = await steward("status", "catalogue");
+    expect(status.stdout).toMatch(/Gaps: +1 span cannot be recovered to\n +2026-11-24T20:00:00Z \.\. 2026-11-25T03:59:50Z: the oplog of catalogue-1 rolled over/);
+    const plan = await steward("restore", "--cluster", "catalogue", "--time", "2026-11-24T10:30:00Z", "--to", "catalogue-copy", "--dry-run");
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("archived logs of catalogue from 2026-11-24T03:00:05Z to 2026-11-24T10:30:00Z");
+    const inPlace = await steward("restore", "--backup", "catalogue-1", "--in-place", "--confirm", "--dry-run");
+    expect(inPlace.stdout).toContain("cluster catalogue itself (in place)");
+    expect((await steward("restore", "--cluster", "catalogue", "--time", "2026-11-25T05:00:00Z", "--to", "catalogue-copy")).stderr).toContain("refused before creating anything");
+  });
 });
 
 async function runCompletion(words: string[]): Promise<string> {
