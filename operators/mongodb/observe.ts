@@ -3,6 +3,7 @@
  * before the admin user exists), read in parallel, turned into the primary MongoDB elected,
  * each pod's role, status.instances and the conditions.
  */
+import { oplogArchiveCondition } from "./archive-condition.js";
 import type { InstanceStatus } from "../../shared/api/index.js";
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { describeError } from "../common/errors.js";
@@ -113,5 +114,8 @@ export async function observeCluster(context: EngineContext, pods: KubeObject[],
       return { name, pod, ...(await readMember(() => connect(name))) };
     }),
   );
-  return summarize(readings, count, context.cluster.status?.instances ?? []);
+  const observation = summarize(readings, count, context.cluster.status?.instances ?? []);
+  const archived = oplogArchiveCondition(context.cluster, context.spec);
+  if (archived) observation.conditions.push(archived);
+  return observation;
 }
