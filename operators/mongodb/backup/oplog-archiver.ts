@@ -15,9 +15,16 @@
  *
  * Slices wait in memory until uploaded; while the queue is full the tail waits (the oplog on
  * the member is the buffer, as binlogs on the volume are for MySQL).
+ *
+ * Only majority-committed entries are uploaded: a slice waits until the member's
+ * `hello.lastWrite.majorityOpTime` reaches its end, because entries beyond it may be rolled
+ * back by a failover and never have existed in the set's history. When the member stops being
+ * primary its slices not yet committed are dropped; the new primary's archiver continues from
+ * the archive's end with its own oplog. (A server that reports no majority point, FerretDB, is
+ * taken as committing everything.)
  */
 import { Readable } from "node:stream";
-import { BSON, type MongoClient } from "mongodb";
+import { BSON, type Document, type MongoClient } from "mongodb";
 import type { SegmentBounds, SegmentScanner } from "../../../backup/engine-backup.js";
 import { archiveSegment, listArchiverStates, type ArchiveOptions } from "../../../backup/log-archive.js";
 import { MANIFEST_FORMAT, archiverStateKey, logSegmentKeys, logSegmentManifest, type ArchiverState } from "../../../backup/manifest.js";
@@ -54,6 +61,17 @@ export async function archivedOplogEnd(options: Pick<OplogArchiverOptions, "stor
   return newest;
 }
 
+/** `hello.lastWrite.majorityOpTime.ts` of a replica-set member: every entry up to it is on a majority and survives failovers. */
+export function majorityCommitPoint(hello: Document): OpTime | undefined {
+  const ts = (hello.lastWrite as { majorityOpTime?: { ts?: unknown } } | undefined)?.majorityOpTime?.ts;
+  return ts instanceof BSON.Timestamp ? { t: ts.t, i: ts.i } : undefined;
+}
+
+/** Whether a slice ending at `end` may be uploaded; without a majority point (not a replica set) everything may. */
+export function majorityCommitted(end: OpTime, majority: OpTime | undefined): boolean {
+  return majority === undefined || compareOpTime(end, majority) <= 0;
+}
+
 async function oldestOplogEntry(client: MongoClient): Promise<OpTime | undefined> {
   const first = await client.db("local").collection("oplog.rs").find({}, { sort: { $natural: 1 }, limit: 1, projection: { ts: 1 } }).next();
   return first?.ts instanceof BSON.Timestamp ? { t: first.ts.t, i: first.ts.i } : undefined;
@@ -81,6 +99,8 @@ export class OplogArchiver {
   private lastSegment?: string;
   private stateWrittenAt = 0;
   private roomWaiters: (() => void)[] = [];
+  /** The member's majority commit point, from its last hello; undefined when it reports none. */
+  private majority?: OpTime;
 
   constructor(
     private readonly client: MongoClient,
@@ -99,10 +119,12 @@ export class OplogArchiver {
       this.tail = undefined;
       throw failure;
     }
-    const hello = await this.client.db("admin").command({ hello: 1 });
-    const primary = hello.isWritablePrimary === true;
+    const primary = await this.readHello();
     if (primary && !this.tail) await this.startTail();
-    if (!primary && this.tail) await this.stopTail();
+    if (!primary && this.tail) {
+      await this.stopTail();
+      this.dropUncommitted();
+    }
     const archived = await this.uploadQueued();
     await this.writeState(archived.length > 0);
     return { archived, tailing: this.tail !== undefined };
@@ -111,9 +133,30 @@ export class OplogArchiver {
   /** Closes the open slice and uploads everything (SIGTERM, or a test's end). */
   async stop(): Promise<string[]> {
     await this.stopTail();
+    await this.readHello().catch(() => undefined);
     const archived = await this.uploadQueued();
     await this.writeState(true);
     return archived;
+  }
+
+  /** Whether this member is the writable primary; records its majority commit point. */
+  private async readHello(): Promise<boolean> {
+    const hello = await this.client.db("admin").command({ hello: 1 });
+    this.majority = majorityCommitPoint(hello);
+    return hello.isWritablePrimary === true;
+  }
+
+  private committed(slice: OplogSlice): boolean {
+    return majorityCommitted(slice.bounds.end, this.majority);
+  }
+
+  /** After a step-down: what was not committed may be rolled back; the next primary archives the history from the archive's end. */
+  private dropUncommitted(): void {
+    const kept = this.queue.filter((slice) => this.committed(slice));
+    if (kept.length < this.queue.length) this.options.log.info({ dropped: this.queue.length - kept.length }, "No longer primary: dropped slices not yet majority-committed; the new primary archives from the archive's end");
+    this.queue.splice(0, this.queue.length, ...kept);
+    this.handedEnd = undefined;
+    this.afterGap = false;
   }
 
   private async startTail(): Promise<void> {
@@ -162,7 +205,7 @@ export class OplogArchiver {
 
   private async uploadQueued(): Promise<string[]> {
     const uploaded: string[] = [];
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.committed(this.queue[0]!)) {
       const slice = this.queue[0]!;
       const source = {
         openSegment: () => Readable.from([slice.body]),
