@@ -15,6 +15,8 @@ import type { MongodbObservation } from "./observe.js";
 const LEASE_RETRY_MS = 500;
 
 export class MongodbHealContext extends ClusterHealContext<MongodbNames> {
+  /** A problem the user must fix (phase Failed), e.g. a backup that keeps failing to load. */
+  failed?: string;
   private readonly sessions = new Map<string, Promise<MemberCommands>>();
 
   constructor(

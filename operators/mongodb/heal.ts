@@ -35,6 +35,9 @@ import { compareOpTime, primaryChange } from "./status.js";
 export const APP_USER_ANNOTATION = "steward.dev/mongodb-app-user";
 /** Set once a cluster made from a backup (spec.bootstrap) holds it; until then the set stays one member. */
 export const RESTORED_ANNOTATION = "steward.dev/mongodb-restored";
+/** Failed loads of the backup so far; from the second on the cluster is Failed (and so the DatabaseRestore), the loads go on. */
+export const RESTORE_FAILURES_ANNOTATION = "steward.dev/mongodb-restore-failures";
+const RESTORE_FAILURES_BEFORE_FAILED = 2;
 
 const BUSY_REQUEUE_MS = 1000;
 const DEGRADED_REQUEUE_MS = 2000;
@@ -48,14 +51,17 @@ export async function healCluster(engine: MongodbEngine, context: EngineContext,
     await heal.closeSessions();
   }
   const requeueAfterMs = heal.busy ? BUSY_REQUEUE_MS : observation.problems.length > 0 || !observation.electedPrimary ? DEGRADED_REQUEUE_MS : HEALTHY_REQUEUE_MS;
-  return { requeueAfterMs, status: heal.status };
+  return { requeueAfterMs, status: heal.status, ...(heal.failed ? { failed: heal.failed } : {}) };
 }
 
 async function healSteps(heal: MongodbHealContext): Promise<void> {
   const { observation } = heal;
   if (observation.uninitiated) return bootstrap(heal);
   // A cluster made from a backup gets no application user, no other member and no primary label until the first member loaded it.
-  if (heal.spec.bootstrap && heal.cluster.metadata.annotations?.[RESTORED_ANNOTATION] !== "ok") return restoreFromBackup(heal);
+  if (heal.spec.bootstrap && heal.cluster.metadata.annotations?.[RESTORED_ANNOTATION] !== "ok") {
+    heal.failed = await restoreFromBackup(heal);
+    return;
+  }
   const primary = observation.electedPrimary;
   if (!primary) return heal.spec.failover.dataLoss === "allowed" ? forceIfMajorityLost(heal) : undefined;
 
@@ -127,20 +133,26 @@ async function bootstrap(heal: MongodbHealContext): Promise<void> {
  * (backup/bootstrap-restore.ts) and answers "restoring" until it is done; only then are the
  * other members added (they copy it by initial sync), so the set never serves partial data.
  */
-async function restoreFromBackup(heal: MongodbHealContext): Promise<void> {
+async function restoreFromBackup(heal: MongodbHealContext): Promise<string | undefined> {
   const first = heal.names.pod(0);
   heal.busy = true;
-  if (!heal.observation.podsUp.has(first)) return;
+  const failures = Number(heal.cluster.metadata.annotations?.[RESTORE_FAILURES_ANNOTATION] ?? 0) || 0;
+  const failedMessage = (count: number, why: string) => `Loading the backup into ${first} failed ${count} times, last: ${why}; the sidecar's log says more (kubectl logs ${first} -c agent); it keeps retrying, delete the cluster to give up`;
+  if (!heal.observation.podsUp.has(first)) return undefined;
   try {
     const outcome = await heal.engine.requestBootstrap(heal.context, heal.prepared, first);
     if (outcome === RESTORE_IN_PROGRESS) {
       heal.log.info(`${first} is loading the backup; members are added once it is done`);
-      return;
+      return failures >= RESTORE_FAILURES_BEFORE_FAILED ? failedMessage(failures, "see the RestoreFailed Events") : undefined;
     }
     await heal.normal("Restored", `Loaded the backup into ${first} before any other member joined: ${outcome}`);
-    await heal.annotateCluster({ [RESTORED_ANNOTATION]: "ok" });
+    await heal.annotateCluster({ [RESTORED_ANNOTATION]: "ok", [RESTORE_FAILURES_ANNOTATION]: null });
+    return undefined;
   } catch (error) {
-    await heal.warning("RestoreFailed", `Loading the backup into ${first} failed: ${describeError(error)}; retrying`);
+    const why = describeError(error);
+    await heal.annotateCluster({ [RESTORE_FAILURES_ANNOTATION]: String(failures + 1) });
+    await heal.warning("RestoreFailed", `Loading the backup into ${first} failed: ${why}; retrying`);
+    return failures + 1 >= RESTORE_FAILURES_BEFORE_FAILED ? failedMessage(failures + 1, why) : undefined;
   }
 }
 
