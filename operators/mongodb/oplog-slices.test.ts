@@ -33,7 +33,7 @@ describe("OplogSlicer", () => {
       ["1764990012:2", "1764990025:1", 1],
     ]);
     expect(findGaps(closed)).toEqual([]);
-    expect(closed[0]?.name).toBe("oplog-1764990000-0000000001");
+    expect(closed[0]?.name).toBe("oplog-1764990000-0000000001-ejson");
   });
 
   it("closes a slice as soon as it holds its byte limit", () => {

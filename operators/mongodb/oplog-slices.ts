@@ -30,9 +30,13 @@ export function justBefore(position: OpTime): OpTime {
   return position.i > 0 ? { t: position.t, i: position.i - 1 } : { t: position.t - 1, i: 0xffff_ffff };
 }
 
-/** A slice's object name: its first entry's position, zero-padded so names sort in oplog order. */
+/**
+ * A slice's object name: its first entry's position, zero-padded so names sort in oplog order.
+ * It ends in the format, not in a number: backup/ judges names that end in a counter (binlogs)
+ * as a sequence, and positions are not one.
+ */
 export function sliceName(first: OpTime): string {
-  return `oplog-${String(first.t).padStart(10, "0")}-${String(first.i).padStart(10, "0")}`;
+  return `oplog-${String(first.t).padStart(10, "0")}-${String(first.i).padStart(10, "0")}-ejson`;
 }
 
 export interface SliceBounds {
