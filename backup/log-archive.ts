@@ -155,7 +155,12 @@ export async function readArchiveReach(storage: StorageContext, cluster: Cluster
     const parsed = text === undefined ? undefined : archiverState.safeParse(JSON.parse(text));
     if (parsed?.success) states.push(parsed.data);
   }
-  const holes: ArchiveHole[] = [];
+  // Holes an archiver recorded itself (a log that rolled over unarchived: MongoDB's oplog).
+  const holes: ArchiveHole[] = states.flatMap((state) =>
+    (state.gaps ?? []).flatMap((gap) =>
+      gap.lastArchivedAt && gap.nextArchivedAt ? [{ stream: state.stream, after: gap.after, before: gap.before, count: 0, lastArchivedAt: new Date(gap.lastArchivedAt), nextArchivedAt: new Date(gap.nextArchivedAt), description: `${state.stream}: ${gap.message}` }] : [],
+    ),
+  );
   for (const missing of findMissingSegments(listed)) {
     const read = (segment: string) => readSegmentManifest(storage, `${prefix}${missing.stream}/${segment}.json`);
     const storedAt = (segment: string) => listed.find((item) => item.stream === missing.stream && item.segment === segment)?.storedAt;

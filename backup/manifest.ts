@@ -81,7 +81,9 @@ export const archiverState = z.object({
   archivedUntil: z.string(),
   lastSegment: z.string().optional(),
   /** Breaks the archiver saw in its stream (the engine's log rolled over before it was archived): a restore cannot cross them. */
-  gaps: z.array(z.object({ after: z.string(), before: z.string(), message: z.string(), detectedAt: z.string() })).optional(),
+  gaps: z
+    .array(z.object({ after: z.string(), before: z.string(), message: z.string(), detectedAt: z.string(), lastArchivedAt: z.string().optional(), nextArchivedAt: z.string().optional() }))
+    .optional(),
 });
 export type ArchiverState = z.infer<typeof archiverState>;
 

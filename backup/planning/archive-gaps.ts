@@ -47,6 +47,8 @@ export interface ArchiveHole extends MissingSegments {
   lastArchivedAt: Date;
   /** The first archived transaction after it (or when that segment was stored): the lost transactions are before this. */
   nextArchivedAt: Date;
+  /** What was lost, when an archiver recorded the hole itself (ArchiverState.gaps) rather than it being read from names. */
+  description?: string;
 }
 
 /** A span inside the window that cannot be recovered to, as the cluster's status reports it. */
@@ -69,7 +71,7 @@ export function pointInTimeGaps(holes: ArchiveHole[], backupsConsistentAt: Date[
   const spans = holes
     .map((hole) => {
       const resume = backups.find((time) => time >= hole.nextArchivedAt.getTime());
-      const what = `${hole.count === 1 ? "1 log segment" : `${hole.count} log segments`} of ${hole.stream} between ${hole.after} and ${hole.before} never reached the archive`;
+      const what = hole.description ?? `${hole.count === 1 ? "1 log segment" : `${hole.count} log segments`} of ${hole.stream} between ${hole.after} and ${hole.before} never reached the archive`;
       return {
         from: Math.max(hole.lastArchivedAt.getTime(), earliest),
         to: Math.min(resume ?? latest, latest),

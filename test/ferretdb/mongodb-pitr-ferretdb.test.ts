@@ -18,7 +18,7 @@ import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEndpoint } from "../../backup/engine-backup.js";
 import { executeRestore } from "../../backup/agent/restore-commands.js";
-import { listArchiverStates, listArchivedSegments } from "../../backup/log-archive.js";
+import { listArchiverStates, listArchivedSegments, readArchiveReach } from "../../backup/log-archive.js";
 import { runBackup, type StorageContext } from "../../backup/pipeline.js";
 import { MongodbBackup } from "../../operators/mongodb/backup/mongodb-backup.js";
 import { applyOplogEntries } from "../../operators/mongodb/backup/logical-dump.js";
@@ -140,6 +140,9 @@ describe("MongoDB point in time through S3 (ferretdb stand-in, real versitygw)",
     await archiver.stop();
     expect(state?.gaps).toHaveLength(1);
     expect(state!.gaps![0]!.message).toContain("rolled over");
+    // The window's computation (backup/) sees this recorded hole, and no false one in the slices' names.
+    const reach = await readArchiveReach(storage(), cluster);
+    expect(reach.holes).toEqual([expect.objectContaining({ stream: "orders-1", description: expect.stringContaining("rolled over") })]);
     const target = await startFerretDb();
     targets.push(target);
     const refused = await executeRestore({ engine, storage: storage(), endpoint: endpointOf(target), source: cluster, pointInTime: new Date(state!.archivedUntil), replaceExisting: false, signal: never(), log }).catch((error: unknown) => error as Error);

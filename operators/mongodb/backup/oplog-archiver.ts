@@ -182,7 +182,8 @@ export class OplogArchiver {
       },
       onGap: async (gap: OplogGap) => {
         this.options.log.warn({ gap: gap.message }, "The oplog rolled over before it was archived: a restore cannot cross this gap");
-        this.gaps = [...this.gaps, { after: formatOpTime(gap.after), before: formatOpTime(gap.before), message: gap.message, detectedAt: this.now().toISOString() }].slice(-GAPS_KEPT);
+        const at = (position: OpTime) => new Date(position.t * 1000).toISOString();
+        this.gaps = [...this.gaps, { after: formatOpTime(gap.after), before: formatOpTime(gap.before), message: gap.message, detectedAt: this.now().toISOString(), lastArchivedAt: at(gap.after), nextArchivedAt: at(gap.before) }].slice(-GAPS_KEPT);
         this.handedEnd = justBefore(gap.before);
         this.afterGap = true;
       },
