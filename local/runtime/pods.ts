@@ -99,6 +99,12 @@ export class PodManager {
     if (holder && holder !== worker && holder.nodeName !== worker.nodeName && holder.pod && !holder.done) {
       throw new WaitingForVolume(`Multi-Attach error for volume "${name}": Volume is already exclusively attached to node ${holder.nodeName} (pod ${holder.namespace}/${holder.name})`);
     }
+    // The holder was force-deleted while its node could not hear it (isolated or stopped): the
+    // disk is taken from under its processes, which die of it, so two nodes never write one volume.
+    if (holder && holder !== worker && holder.nodeName !== worker.nodeName && !holder.done) {
+      this.services.log(`volume ${name} re-attached to ${worker.nodeName}: killing what ${holder.namespace}/${holder.name} still runs on ${holder.nodeName}`);
+      void holder.killAll();
+    }
     this.attachments.set(name, worker.uid);
   }
 
