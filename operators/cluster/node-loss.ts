@@ -108,6 +108,22 @@ export function decideNodeLoss(stuck: StuckPod[], policy: NodeLossPolicy): NodeL
   return decision;
 }
 
+/**
+ * Nodes read in the last two seconds, shared by every cluster's reconcile: a healthy cluster
+ * looks at its nodes on each pass, and many clusters share few nodes.
+ */
+const NODE_CACHE_MS = 2000;
+const nodeCache = new Map<string, { at: number; node: unknown }>();
+
+async function readNode(client: KubeClient, name: string): Promise<unknown> {
+  const cached = nodeCache.get(name);
+  if (cached && Date.now() - cached.at < NODE_CACHE_MS) return cached.node;
+  const node = await client.get(RESOURCES.Node, undefined, name);
+  if (nodeCache.size > 1000) nodeCache.clear();
+  nodeCache.set(name, { at: Date.now(), node });
+  return node;
+}
+
 async function networkStorage(client: KubeClient, namespace: string, pod: z.infer<typeof podSchema>): Promise<boolean> {
   const claims = (pod.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
   for (const name of claims) {
@@ -136,7 +152,7 @@ export async function handleNodeLoss(context: EngineContext, policy: NodeLossPol
       const pod = podSchema.safeParse(raw);
       if (!pod.success || !pod.data.spec.nodeName) continue;
       const nodeName = pod.data.spec.nodeName;
-      if (!nodes.has(nodeName)) nodes.set(nodeName, lostNode(nodeName, await client.get(RESOURCES.Node, undefined, nodeName)));
+      if (!nodes.has(nodeName)) nodes.set(nodeName, lostNode(nodeName, await readNode(client, nodeName)));
       const node = nodes.get(nodeName);
       if (!node) continue;
       stuck.push({
