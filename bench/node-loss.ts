@@ -2,7 +2,9 @@
  * Node loss on a three-node local cluster, per engine (MariaDB, Redis) and storage kind: a
  * 3-replica cluster (failover.delaySeconds 1, dataLoss none) under acknowledged writes through
  * the primary Service; the primary's node is stopped (`fault node NAME stop`: its pods'
- * processes killed, its heartbeats gone). Measured from the stop:
+ * processes killed, its heartbeats gone) with network storage and nodeLoss recreate, and with
+ * node-local storage; then isolated (`isolate`: links and heartbeats cut, processes alive) with
+ * network storage and nodeLoss wait. Measured from the fault:
  * - writes_resumed_s: the first acknowledged write after it (the engine's failover: detection,
  *   failover delay, promotion, labels, EndpointSlice, the Service proxy);
  * - node_marked_s: kube-controller-manager finds the node not Ready (node-monitor-grace-period,
@@ -11,7 +13,7 @@
  * - replaced_s: network storage with `failover.nodeLoss: recreate` only: the stuck pod
  *   force-deleted by the operator, recreated by the StatefulSet on a live node, its volume
  *   attached there, Running and Ready (node-local storage cannot move: "never");
- * - ready_after_start_s: from `start` of the node to the cluster Ready again;
+ * - ready_after_start_s: from `start` (or `restore`) of the node to the cluster Ready again;
  * - lost: acknowledged writes missing afterwards.
  * Numbers, not assertions; the chaos report takes them over. `npm run bench -- node-loss`.
  */
@@ -57,9 +59,11 @@ const ENGINES: EngineUnderTest[] = [
   },
 ];
 
-const STORAGE = [
-  { kind: "network", storageClassName: "steward-local", nodeLoss: "recreate" },
-  { kind: "node-local", storageClassName: "steward-node-local", nodeLoss: "wait" },
+/** Storage kind, what the cluster asks for a pod on a lost node, and the fault (stop: a crash; isolate: a partition). */
+const SCENARIOS = [
+  { kind: "network", storageClassName: "steward-local", nodeLoss: "recreate", fault: "stop", back: "start" },
+  { kind: "node-local", storageClassName: "steward-node-local", nodeLoss: "wait", fault: "stop", back: "start" },
+  { kind: "network", storageClassName: "steward-local", nodeLoss: "wait", fault: "isolate", back: "restore" },
 ] as const;
 
 interface PodLike extends KubeObject {
@@ -76,9 +80,9 @@ async function until(timeoutMs: number, check: () => Promise<boolean>): Promise<
   return undefined;
 }
 
-async function scenario(kubeconfig: string, runtime: RuntimeControl, engine: EngineUnderTest, storage: (typeof STORAGE)[number]): Promise<Record<string, number | string>> {
-  const prefix = `node-loss.${engine.name}.${storage.kind}`;
-  const namespace = `bench-node-${engine.name}-${storage.kind}`;
+async function scenario(kubeconfig: string, runtime: RuntimeControl, engine: EngineUnderTest, storage: (typeof SCENARIOS)[number]): Promise<Record<string, number | string>> {
+  const prefix = `node-loss.${engine.name}.${storage.kind}.${storage.fault}`;
+  const namespace = `bench-node-${engine.name}-${storage.kind}-${storage.fault}`;
   const name = "db";
   const operator = await engine.start(kubeconfig, namespace);
   const client = operator.client;
@@ -95,7 +99,7 @@ async function scenario(kubeconfig: string, runtime: RuntimeControl, engine: Eng
     const node = before.spec!.nodeName!;
     let stoppedAt = 0;
     const failover = await killPrimaryAndWait(client, namespace, name, writer, async () => {
-      await runtime.setNode({ node, state: "stop" });
+      await runtime.setNode({ node, state: storage.fault });
       stoppedAt = Date.now();
     });
     const since = (at: number | undefined) => (at === undefined ? "n/a" : round((at - stoppedAt) / 1000));
@@ -107,7 +111,7 @@ async function scenario(kubeconfig: string, runtime: RuntimeControl, engine: Eng
     };
     const [markedAt, degradedAt] = await Promise.all([until(90_000, nodeLost), until(90_000, degraded)]);
     const replacedAt = storage.nodeLoss === "recreate" ? await until(120_000, replaced) : undefined;
-    await runtime.setNode({ node, state: "start" });
+    await runtime.setNode({ node, state: storage.back });
     const startedAt = Date.now();
     await engine.waitForReady(client, namespace, name, 3, 300_000);
     const readyAfterStart = round((Date.now() - startedAt) / 1000);
@@ -119,13 +123,13 @@ async function scenario(kubeconfig: string, runtime: RuntimeControl, engine: Eng
       [`${prefix}.writes_resumed_s`]: round(failover.failoverMs / 1000),
       [`${prefix}.node_marked_s`]: since(markedAt),
       [`${prefix}.degraded_s`]: since(degradedAt),
-      [`${prefix}.replaced_s`]: storage.nodeLoss === "recreate" ? since(replacedAt) : "never (node-local)",
+      [`${prefix}.replaced_s`]: storage.nodeLoss === "recreate" ? since(replacedAt) : storage.kind === "node-local" ? "never (node-local)" : "not asked (nodeLoss wait)",
       [`${prefix}.ready_after_start_s`]: readyAfterStart,
       [`${prefix}.acknowledged`]: ids.length,
       [`${prefix}.lost`]: lost,
     };
     console.log(
-      `${engine.name}, ${storage.kind} storage: writes resumed after ${result[`${prefix}.writes_resumed_s`]} s (the engine's failover, not Kubernetes); node marked after ${result[`${prefix}.node_marked_s`]} s (grace period); Degraded after ${result[`${prefix}.degraded_s`]} s; replaced elsewhere: ${result[`${prefix}.replaced_s`]}; Ready ${readyAfterStart} s after start; ${lost}/${ids.length} acknowledged writes lost`,
+      `${engine.name}, ${storage.kind} storage, node ${storage.fault}: writes resumed after ${result[`${prefix}.writes_resumed_s`]} s (the engine's failover, not Kubernetes); node marked after ${result[`${prefix}.node_marked_s`]} s (grace period); Degraded after ${result[`${prefix}.degraded_s`]} s; replaced elsewhere: ${result[`${prefix}.replaced_s`]}; Ready ${readyAfterStart} s after ${storage.back}; ${lost}/${ids.length} acknowledged writes lost`,
     );
     return result;
   } finally {
@@ -142,13 +146,13 @@ export async function benchNodeLoss(): Promise<Record<string, number | string>> 
   const results: Record<string, number | string> = {};
   try {
     for (const engine of ENGINES.filter((e) => !only || only.includes(e.name))) {
-      for (const storage of STORAGE) {
+      for (const storage of SCENARIOS) {
         try {
           Object.assign(results, await scenario(cluster.kubeconfig, runtime, engine, storage));
         } catch (error) {
-          results[`node-loss.${engine.name}.${storage.kind}.failed`] = error instanceof Error ? error.message.slice(0, 300) : String(error);
-          console.error(`${engine.name}/${storage.kind}: ${String(error)}`);
-          for (const node of cluster.nodeNames) await runtime.setNode({ node, state: "start" }).catch(() => undefined);
+          results[`node-loss.${engine.name}.${storage.kind}.${storage.fault}.failed`] = error instanceof Error ? error.message.slice(0, 300) : String(error);
+          console.error(`${engine.name}/${storage.kind}/${storage.fault}: ${String(error)}`);
+          for (const node of cluster.nodeNames) for (const state of ["start", "restore"] as const) await runtime.setNode({ node, state }).catch(() => undefined);
         }
       }
     }
