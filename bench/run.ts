@@ -8,6 +8,7 @@ import { benchExporters } from "./exporters.js";
 import { benchConsole } from "./console.js";
 import { benchLocal } from "./local.js";
 import { benchMysql } from "./mysql.js";
+import { benchNodeLoss } from "./node-loss.js";
 import { benchOperator } from "./operator.js";
 import { benchRabbitmq } from "./rabbitmq.js";
 import { benchRedis } from "./redis.js";
@@ -20,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
   mysql: benchMysql,
   redis: benchRedis,
   rabbitmq: benchRabbitmq,
+  "node-loss": benchNodeLoss,
   backup: benchBackup,
   exporters: benchExporters,
   console: () => benchConsole(1000),

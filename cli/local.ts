@@ -81,11 +81,14 @@ export function localCommand(): Command {
     .command("up")
     .description("Start the local cluster in the background and wait until it is ready")
     .option("--slot <n>", "use this slot (0..63) instead of the first free one")
+    .option("--nodes <n>", "how many nodes the runtime plays (1..8): steward-local, or steward-local-1..N with their own heartbeats, pods and addresses", "1")
     .option("--no-s3", "without the local S3 server")
     .option("--operator <mode>", "chart: the Helm chart's operator pod in steward-system under its own ServiceAccount (default); host: a host process with the admin kubeconfig, for debugging")
     .option("--no-operator", "without the Steward operator")
     .option("--sample", "also create the sample MariaDB cluster (deploy/samples/mariadb.yaml) and wait until it is Ready")
-    .action(async (options: { slot?: string; s3: boolean; operator?: string | boolean; sample?: boolean }, command: Command) => {
+    .action(async (options: { slot?: string; nodes: string; s3: boolean; operator?: string | boolean; sample?: boolean }, command: Command) => {
+      const nodes = Number(options.nodes);
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new Error(`--nodes must be an integer in 1..8, not ${options.nodes}`);
       if (typeof options.operator === "string" && options.operator !== "chart" && options.operator !== "host") {
         throw new Error(`--operator must be chart or host, not ${options.operator}`);
       }
@@ -102,6 +105,7 @@ export function localCommand(): Command {
       const info = await startDaemon({
         stateDir,
         slot: options.slot !== undefined ? Number(options.slot) : undefined,
+        nodes,
         withS3: options.s3,
         withOperator: options.operator !== false,
         operatorMode: options.operator === "host" ? "host" : "chart",
@@ -141,10 +145,14 @@ export function localCommand(): Command {
       if (running.runtimeSocket) {
         const runtime = new RuntimeControl(running.runtimeSocket);
         const status = await runtime.status();
-        console.log(`node ${status.nodeName}: ${status.node}; bridge ${status.bridge} pods ${status.podCidr} services ${status.serviceCidr}; runtime RSS ${Math.round(status.rssBytes / 2 ** 20)} MiB`);
-        for (const pod of await runtime.pods()) {
-          const containers = pod.containers.map((c) => `${c.name}:${c.state}${c.restartCount ? `(${c.restartCount} restarts)` : ""}`).join(" ");
-          console.log(`  ${pod.namespace}/${pod.name}\t${pod.phase}\t${pod.ip ?? "-"}${pod.networkCut ? " (network cut)" : ""}\t${containers}`);
+        console.log(`bridge ${status.bridge} pods ${status.podCidr} services ${status.serviceCidr}; runtime RSS ${Math.round(status.rssBytes / 2 ** 20)} MiB`);
+        const pods = await runtime.pods();
+        for (const node of status.nodes) {
+          console.log(`node ${node.name}: ${node.state}; address ${node.address}, pods ${node.podCidr}`);
+          for (const pod of pods.filter((p) => p.nodeName === node.name)) {
+            const containers = pod.containers.map((c) => `${c.name}:${c.state}${c.restartCount ? `(${c.restartCount} restarts)` : ""}`).join(" ");
+            console.log(`  ${pod.namespace}/${pod.name}\t${pod.phase}\t${pod.ip ?? "-"}${pod.networkCut ? " (network cut)" : ""}\t${containers}`);
+          }
         }
       }
       try {
@@ -219,11 +227,17 @@ export function localCommand(): Command {
     });
   fault
     .command("node")
-    .description("Stop the node (heartbeats and every pod process) or start it again")
-    .argument("<state>", "stop | start")
-    .action(async (state: string, _options: object, command: Command) => {
-      if (state !== "stop" && state !== "start") throw new Error("state must be stop or start");
-      await control(stateDirOf(command)).setNode({ state });
+    .description(
+      "A node fault. stop: a crashed machine (every process of its pods killed, heartbeats stop); start: it boots again. isolate: a partitioned machine (its pods' links and its heartbeats cut, processes alive); restore. Without NAME: every node at once (stop|start only)",
+    )
+    .argument("<name|state>", "the node (steward local status lists them) then its state; a state alone: every node")
+    .argument("[state]", "stop | start | isolate | restore")
+    .action(async (first: string, second: string | undefined, _options: object, command: Command) => {
+      // One argument is the state of every node (the full crash), as before nodes had names.
+      const [node, state] = second === undefined ? [undefined, first] : [first, second];
+      if (state !== "stop" && state !== "start" && state !== "isolate" && state !== "restore") throw new Error("state must be stop, start, isolate or restore");
+      if (node === undefined && (state === "isolate" || state === "restore")) throw new Error(`${state} needs a node name: steward local fault node NAME ${state}`);
+      await control(stateDirOf(command)).setNode({ node, state });
     });
   fault
     .command("s3")

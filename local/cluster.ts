@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   /** A given slot (0..63), or the first free one. */
   slot?: number;
   withRuntime?: boolean;
+  /** How many nodes the runtime plays (1..8, default 1). */
+  nodes?: number;
   withS3?: boolean;
   withOperator?: boolean;
   /** chart (default): installed with helm from deploy/helm/steward, a pod under its own ServiceAccount; host: a host process with the admin kubeconfig (debugging). */
@@ -39,6 +41,8 @@ export interface LocalCluster {
   slot: number;
   s3?: LocalS3;
   runtimeSocket?: string;
+  /** The runtime's node names (empty without a runtime). */
+  nodeNames: string[];
   stop(): Promise<void>;
 }
 
@@ -136,7 +140,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     started.controlPlane = controlPlane;
     await installCrds(controlPlane.kubeconfig, log);
     if (withRuntime && lease) {
-      started.runtime = await startRuntime({ kubeconfig: controlPlane.kubeconfigFor("runtime"), stateDir: options.stateDir, slot: lease.slot, hostsFile: options.hostsFile, backoffBaseMs: options.backoffBaseMs, log });
+      started.runtime = await startRuntime({ kubeconfig: controlPlane.kubeconfigFor("runtime"), stateDir: options.stateDir, slot: lease.slot, nodes: options.nodes, hostsFile: options.hostsFile, backoffBaseMs: options.backoffBaseMs, log });
     }
     let s3: LocalS3 | undefined;
     let storage: KubernetesObject | undefined;
@@ -179,6 +183,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       slot: lease?.slot.index ?? -1,
       s3,
       runtimeSocket: started.runtime?.socketPath,
+      nodeNames: started.runtime?.nodeNames ?? [],
       stop,
     };
   } catch (error) {

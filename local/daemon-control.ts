@@ -50,6 +50,8 @@ function daemonCommand(): string[] {
 export interface UpOptions {
   stateDir: string;
   slot?: number;
+  /** How many nodes the runtime plays (1..8, default 1). */
+  nodes?: number;
   withS3?: boolean;
   withOperator?: boolean;
   /** chart (default): the Helm chart's operator pod; host: a process on the host with the admin kubeconfig. */
@@ -74,6 +76,7 @@ export async function startDaemon(options: UpOptions): Promise<DaemonInfo> {
   const logStart = statSync(logFile).size;
   const args = [...daemonCommand(), "--state-dir", stateDir];
   if (options.slot !== undefined) args.push("--slot", String(options.slot));
+  if (options.nodes !== undefined) args.push("--nodes", String(options.nodes));
   if (options.withS3 === false) args.push("--no-s3");
   if (options.withOperator) args.push("--operator", "--operator-mode", options.operatorMode ?? "chart");
   if (options.backoffBaseMs !== undefined) args.push("--backoff-base-ms", String(options.backoffBaseMs));

@@ -15,6 +15,7 @@ const { values } = parseArgs({
   options: {
     "state-dir": { type: "string" },
     slot: { type: "string" },
+    nodes: { type: "string" },
     "no-s3": { type: "boolean", default: false },
     operator: { type: "boolean", default: false },
     "operator-mode": { type: "string", default: "chart" },
@@ -23,7 +24,7 @@ const { values } = parseArgs({
 });
 const stateDir = values["state-dir"];
 if (!stateDir) {
-  console.error("usage: daemon --state-dir DIR [--slot N] [--no-s3] [--operator [--operator-mode chart|host]]");
+  console.error("usage: daemon --state-dir DIR [--slot N] [--nodes N] [--no-s3] [--operator [--operator-mode chart|host]]");
   process.exit(2);
 }
 const infoFile = join(stateDir, "daemon.json");
@@ -34,6 +35,7 @@ try {
   const cluster = await startLocalCluster({
     stateDir,
     slot: values.slot !== undefined ? Number(values.slot) : undefined,
+    nodes: values.nodes !== undefined ? Number(values.nodes) : undefined,
     withS3: !values["no-s3"],
     withOperator: values.operator,
     operatorMode: values["operator-mode"] === "host" ? "host" : "chart",

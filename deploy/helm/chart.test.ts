@@ -96,9 +96,9 @@ describe("the Helm chart", () => {
   it("uses Roles in the listed namespaces only when watchNamespaces is set, plus leader election in its own namespace", () => {
     const objects = template("watchNamespaces={shop,billing}");
     // Cluster-wide only what is cluster-scoped: the catalog (templates, their admission policies),
-    // and the roles aggregated into the built-in ones for users (bound to no one by the chart).
+    // reading Nodes and PVs (node loss), and the roles aggregated into the built-in ones for users (bound to no one by the chart).
     const clusterWide = objects.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding").map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(clusterWide).toEqual(["ClusterRole/steward-catalog", "ClusterRole/steward-catalog-reader", "ClusterRole/steward-edit", "ClusterRole/steward-view", "ClusterRoleBinding/steward-catalog", "ClusterRoleBinding/steward-catalog-reader"]);
+    expect(clusterWide).toEqual(["ClusterRole/steward-catalog", "ClusterRole/steward-catalog-reader", "ClusterRole/steward-edit", "ClusterRole/steward-nodes", "ClusterRole/steward-view", "ClusterRoleBinding/steward-catalog", "ClusterRoleBinding/steward-catalog-reader", "ClusterRoleBinding/steward-nodes"]);
     const catalogRules = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "steward-catalog") as unknown as { rules: { resources: string[] }[] };
     expect(catalogRules.rules.flatMap((rule) => rule.resources).sort()).toEqual(["databasetemplates", "databasetemplates/status", "validatingadmissionpolicies", "validatingadmissionpolicybindings"]);
     const roles = objects.filter((o) => o.kind === "Role").map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();

@@ -39,6 +39,7 @@ export interface PodInfo {
   namespace: string;
   name: string;
   uid: string;
+  nodeName: string;
   ip?: string;
   netns?: string;
   hostVeth?: string;
@@ -47,11 +48,25 @@ export interface PodInfo {
   containers: ContainerInfo[];
 }
 
+/** running; stopped (a crashed machine: processes killed, no heartbeats); isolated (a partitioned one: processes alive, links and heartbeats cut). */
+export type NodeState = "running" | "stopped" | "isolated";
+
+export interface NodeInfo {
+  name: string;
+  state: NodeState;
+  address: string;
+  podCidr: string;
+  pods: number;
+}
+
 export interface RuntimeStatus {
   pid: number;
   slot: number;
+  /** The first node (the only one of a one-node cluster). */
   nodeName: string;
+  /** stopped when every node is. */
   node: "running" | "stopped";
+  nodes: NodeInfo[];
   bridge: string;
   podCidr: string;
   serviceCidr: string;
@@ -65,5 +80,7 @@ export interface NetworkFault extends PodRef {
 }
 
 export interface NodeFault {
-  state: "stop" | "start";
+  /** One node by name; without it, every node (the whole cluster's machines at once). */
+  node?: string;
+  state: "stop" | "start" | "isolate" | "restore";
 }

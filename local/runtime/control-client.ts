@@ -59,7 +59,7 @@ export class RuntimeControl {
     return this.call("POST", "/faults/network", fault);
   }
 
-  /** Stops the whole node (heartbeats and every process) or starts it again. */
+  /** A node fault on one node (fault.node) or every node: stop/start (a crash), isolate/restore (a partition). */
   setNode(fault: NodeFault): Promise<void> {
     return this.call("POST", "/faults/node", fault);
   }

@@ -71,7 +71,7 @@ export async function serveControl(socketPath: string, target: ControlTarget, lo
             await target.network({ ...pod(), state: oneOf(body, "state", ["cut", "restore"] as const) });
             return send(200, {});
           case "/faults/node":
-            await target.node({ state: oneOf(body, "state", ["stop", "start"] as const) });
+            await target.node({ node: optionalStr(body, "node"), state: oneOf(body, "state", ["stop", "start", "isolate", "restore"] as const) });
             return send(200, {});
           case "/exec": {
             const command = body.command;
@@ -85,7 +85,7 @@ export async function serveControl(socketPath: string, target: ControlTarget, lo
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (!(error instanceof BadRequest)) log(`control ${route}: ${message}`);
-        send(error instanceof BadRequest ? 400 : /not found|has no container|not running/.test(message) ? 404 : 500, { error: message });
+        send(error instanceof BadRequest ? 400 : /not found|has no container|not running|^no node/.test(message) ? 404 : 500, { error: message });
       }
     })();
   });

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
+import type { NodeLayout } from "./node-layout.js";
 import { hostVethName, type Slot } from "./slot.js";
 
 const execFileAsync = promisify(execFile);
@@ -23,9 +24,18 @@ async function ip(...args: string[]): Promise<string> {
  * else. Unreachable routes over both ranges make sure no packet for an address the runtime did
  * not create can leave through another interface, even with the bridge down.
  */
+/** What a pod worker needs of the network: addresses from its node's block and its namespace. */
+export interface PodNetwork {
+  allocateAddress(): { address: string; octet: number };
+  releaseAddress(octet: number): void;
+  createPodNetwork(netns: string, octet: number): Promise<void>;
+  deletePodNetwork(netns: string, octet: number): Promise<void>;
+}
+
 export class SlotNetwork {
   private readonly used = new Set<number>();
-  private last = 1;
+  /** Last octet handed out, per node block (keyed by the block's first octet). */
+  private readonly last = new Map<number, number>();
 
   constructor(readonly slot: Slot) {}
 
@@ -46,16 +56,39 @@ export class SlotNetwork {
     await ip("route", "add", "unreachable", podCidr, "metric", "4000");
   }
 
-  /** Round-robin, like host-local IPAM: a released address is reused as late as possible. */
-  allocateAddress(): { address: string; octet: number } {
-    for (let step = 1; step <= 253; step++) {
-      const octet = ((this.last - 2 + step) % 253) + 2;
+  /** A node's own InternalIP (not the first node's: that one is the gateway) as a /32 on the bridge. */
+  async addNodeAddress(address: string): Promise<void> {
+    if (address !== this.slot.gateway) await ip("addr", "replace", `${address}/32`, "dev", this.slot.bridge);
+  }
+
+  /** Round-robin within the block, like host-local IPAM: a released address is reused as late as possible. */
+  allocateAddress(first = 2, last = 254): { address: string; octet: number } {
+    const size = last - first + 1;
+    const previous = this.last.get(first) ?? first - 1;
+    for (let step = 1; step <= size; step++) {
+      const octet = ((previous - first + step) % size) + first;
       if (this.used.has(octet)) continue;
       this.used.add(octet);
-      this.last = octet;
+      this.last.set(first, octet);
       return { address: `${this.podPrefix}.${octet}`, octet };
     }
-    throw new Error(`no free pod address left in ${this.slot.podCidr}`);
+    throw new Error(`no free pod address left in ${this.podPrefix}.${first}-${last}`);
+  }
+
+  /**
+   * The network as one node's pods see it: addresses from the node's block, and links created
+   * down while the node is isolated (a partitioned machine's new pods are cut off too).
+   */
+  forNode(node: NodeLayout, isolated: () => boolean): PodNetwork {
+    return {
+      allocateAddress: () => this.allocateAddress(node.firstOctet, node.lastOctet),
+      releaseAddress: (octet) => this.releaseAddress(octet),
+      createPodNetwork: async (netns, octet) => {
+        await this.createPodNetwork(netns, octet);
+        if (isolated()) await this.setPodLink(octet, false);
+      },
+      deletePodNetwork: (netns, octet) => this.deletePodNetwork(netns, octet),
+    };
   }
 
   releaseAddress(octet: number): void {

@@ -3,6 +3,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import { pinnedKubernetesVersion } from "../controlplane/binaries.js";
 import { timestamp } from "./container-runner.js";
 import { isConflict, isNotFound, MERGE_PATCH, type KubeClients } from "./kube.js";
+import type { NodeLayout } from "./node-layout.js";
 import type { Slot } from "./slot.js";
 
 /**
@@ -27,11 +28,19 @@ export class NodeAgent {
 
   constructor(
     private readonly kube: KubeClients,
-    readonly name: string,
+    private readonly layout: NodeLayout,
     private readonly slot: Slot,
     private readonly log: (line: string) => void,
     private readonly leaseIntervalMs = 5000,
   ) {}
+
+  get name(): string {
+    return this.layout.name;
+  }
+
+  get heartbeating(): boolean {
+    return this.running;
+  }
 
   private conditions(now: string): Record<string, unknown>[] {
     const ok = (type: string, reason: string, message: string) => ({ type, status: "False", reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
@@ -49,7 +58,7 @@ export class NodeAgent {
       allocatable: NODE_CAPACITY,
       conditions: this.conditions(now),
       addresses: [
-        { type: "InternalIP", address: this.slot.gateway },
+        { type: "InternalIP", address: this.layout.address },
         { type: "Hostname", address: this.name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
@@ -76,7 +85,7 @@ export class NodeAgent {
       "node.kubernetes.io/instance-type": "steward-local",
       "steward.dev/local-slot": String(this.slot.index),
     };
-    const node: V1Node = { apiVersion: "v1", kind: "Node", metadata: { name: this.name, labels }, spec: { podCIDR: this.slot.podCidr, podCIDRs: [this.slot.podCidr] } };
+    const node: V1Node = { apiVersion: "v1", kind: "Node", metadata: { name: this.name, labels }, spec: { podCIDR: this.layout.podCidr, podCIDRs: [this.layout.podCidr] } };
     try {
       await this.kube.core.createNode({ body: node });
       this.log(`registered node ${this.name}`);
@@ -89,6 +98,7 @@ export class NodeAgent {
 
   /** Starts (or restarts, after a node fault) the heartbeats; the first ones go out at once. */
   async start(): Promise<void> {
+    if (this.running) return;
     this.running = true;
     await this.postStatus();
     await this.renewLease();

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chownSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import type { V1ConfigMap, V1KeyToPath, V1Pod, V1Secret, V1Volume } from "@kubernetes/client-node";
+import type { V1PersistentVolume, V1ConfigMap, V1KeyToPath, V1Pod, V1Secret, V1Volume } from "@kubernetes/client-node";
 import { resolveFieldRef, resolveResourceFieldRef, type PodFacts } from "./downward.js";
 import { isNotFound, type KubeClients } from "./kube.js";
 
@@ -23,6 +23,8 @@ export interface VolumeContext {
   facts: PodFacts;
   /** Service-account tokens by volume/path, reused until 80% of their lifetime. */
   tokens: Map<string, { token: string; refreshAt: number }>;
+  /** Attaches a network volume to the pod's node; throws WaitingForVolume while another node holds it. */
+  attach?(volume: V1PersistentVolume): void;
 }
 
 export class WaitingForVolume extends Error {}
@@ -193,6 +195,7 @@ async function persistentVolumePath(ctx: VolumeContext, claimName: string): Prom
   const volume = await ctx.kube.core.readPersistentVolume({ name: claim.spec.volumeName });
   const path = volume.spec?.hostPath?.path ?? volume.spec?.local?.path;
   if (!path) throw new WaitingForVolume(`persistentvolume "${claim.spec.volumeName}" is neither hostPath nor local: the local runtime cannot mount it`);
+  ctx.attach?.(volume);
   mkdirSync(path, { recursive: true });
   return path;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Container, V1Pod, V1Service } from "@kubernetes/client-node";
+import type { V1Container, V1PersistentVolume, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { CgroupTree } from "./cgroups.js";
 import { ContainerRunner, timestamp, type ContainerHost } from "./container-runner.js";
 import type { Mount } from "./containers.js";
@@ -8,7 +8,7 @@ import type { PodFacts } from "./downward.js";
 import type { EnvContext } from "./env.js";
 import { podResolvConf, type PodIdentity } from "./hosts.js";
 import { isNotFound, MERGE_PATCH, type KubeClients } from "./kube.js";
-import type { SlotNetwork } from "./network.js";
+import type { PodNetwork } from "./network.js";
 import { buildPodStatus, podPhase, statusUnchanged, type PodView } from "./pod-status.js";
 import { prepareVolumes, refreshGeneratedVolumes, WaitingForVolume, type VolumeContext } from "./pod-volumes.js";
 import { SerialJob } from "./serial.js";
@@ -18,7 +18,8 @@ import { podNetnsName, type Slot } from "./slot.js";
 export interface PodServices {
   kube: KubeClients;
   slot: Slot;
-  network: SlotNetwork;
+  /** The network of the pod's node: its address block, links cut while the node is isolated. */
+  network: PodNetwork;
   cgroups?: CgroupTree;
   nodeName: string;
   runtimeDir: string;
@@ -29,6 +30,8 @@ export interface PodServices {
   kubernetesService(): V1Service | undefined;
   hostsFileFor(identity: PodIdentity): string;
   sandboxChanged(): void;
+  /** Attaches a network volume to this pod's node (throws WaitingForVolume while another node holds it). */
+  attach(volume: V1PersistentVolume, worker: PodWorker): void;
   paused(): boolean;
   event(pod: V1Pod, type: "Normal" | "Warning", reason: string, message: string): void;
   log(line: string): void;
@@ -58,8 +61,11 @@ export class PodWorker {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
+  readonly nodeName: string;
   readonly dir: string;
   private latest: V1Pod | undefined;
+  /** The last pod seen from the API: containers still exiting after a force deletion read their spec from it. */
+  private lastKnown: V1Pod;
   sandbox?: Sandbox;
   private volumes?: Map<string, string>;
   private volumeMessage?: string;
@@ -91,9 +97,11 @@ export class PodWorker {
     private readonly services: PodServices,
   ) {
     this.latest = pod;
+    this.lastKnown = pod;
     this.uid = pod.metadata!.uid!;
     this.namespace = pod.metadata!.namespace!;
     this.name = pod.metadata!.name!;
+    this.nodeName = services.nodeName;
     this.dir = join(services.runtimeDir, "pods", `${this.namespace}_${this.name}_${this.uid}`);
     const host = this.containerHost();
     for (const spec of pod.spec?.initContainers ?? []) this.inits.push(new ContainerRunner(spec, spec.restartPolicy === "Always" ? "sidecar" : "init", host));
@@ -126,6 +134,7 @@ export class PodWorker {
   update(pod: V1Pod | undefined): void {
     if (pod && resourceVersion(pod) < resourceVersion(this.latest)) return;
     this.latest = pod;
+    if (pod) this.lastKnown = pod;
     this.schedule();
   }
 
@@ -140,7 +149,7 @@ export class PodWorker {
   private containerHost(): ContainerHost {
     const services = this.services;
     return {
-      pod: () => this.latest!,
+      pod: () => this.latest ?? this.lastKnown,
       podIP: () => this.sandbox?.ip ?? "",
       hostname: () => this.hostname,
       podDir: () => this.dir,
@@ -156,7 +165,7 @@ export class PodWorker {
         await services.cgroups?.kill(services.slot.cgroupName, this.uid, container);
       },
       envContext: (container: V1Container): EnvContext => ({
-        pod: this.latest!,
+        pod: this.latest ?? this.lastKnown,
         container,
         facts: services.facts(this.sandbox?.ip),
         kube: services.kube,
@@ -169,7 +178,7 @@ export class PodWorker {
       terminating: () => this.isTerminating,
       paused: () => services.paused(),
       changed: () => this.schedule(),
-      event: (type, reason, message) => services.event(this.latest!, type, reason, message),
+      event: (type, reason, message) => services.event(this.latest ?? this.lastKnown, type, reason, message),
     };
   }
 
@@ -229,7 +238,7 @@ export class PodWorker {
   }
 
   private volumeContext(): VolumeContext {
-    return { pod: this.latest!, podDir: this.dir, kube: this.services.kube, facts: this.services.facts(this.sandbox?.ip), tokens: this.tokens };
+    return { pod: this.latest!, podDir: this.dir, kube: this.services.kube, facts: this.services.facts(this.sandbox?.ip), tokens: this.tokens, attach: (volume) => this.services.attach(volume, this) };
   }
 
   private async createSandbox(): Promise<void> {
@@ -304,7 +313,7 @@ export class PodWorker {
     const records = (runners: ContainerRunner[]) => runners.map((r) => ({ ...r.record(), ...(waiting && r.phase.kind === "waiting" ? { phase: waiting } : {}) }));
     return {
       generation: pod?.metadata?.generation,
-      hostIP: this.services.slot.gateway,
+      hostIP: this.services.facts().hostIP,
       podIP: this.sandbox?.ip ?? pod?.status?.podIP,
       startTime: this.startTime,
       sandboxReady: Boolean(this.sandbox) && !this.terminalPhase,

@@ -1,13 +1,18 @@
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1PersistentVolume, V1Pod } from "@kubernetes/client-node";
 import type { ClusterView } from "./cluster-view.js";
 import { hostBlockLines, nameRecords, podHostsFile, type NameRecord } from "./hosts.js";
 import { watchCache, type WatchedCache } from "./kube.js";
+import { WaitingForVolume } from "./pod-volumes.js";
 import { PodWorker, type PodServices } from "./pod-worker.js";
 import { SerialJob } from "./serial.js";
 import { writeHostsBlock } from "./slot-lease.js";
 
+/** What differs from node to node: its name, network block, facts, fault state and events. */
+export type NodePodServices = Pick<PodServices, "nodeName" | "network" | "facts" | "paused" | "event">;
+type SharedPodServices = Omit<PodServices, "hostsFileFor" | "sandboxChanged" | "attach" | keyof NodePodServices>;
+
 /**
- * The pods bound to this node, one worker each, and the names they see: every change to the
+ * The pods bound to the runtime's nodes (a pod runs only on the node its spec.nodeName names), one worker each, and the names they see: every change to the
  * pods' addresses or to Services/EndpointSlices rewrites each pod's hosts file and the host's
  * /etc/hosts block (coalesced, at most one rewrite in flight).
  */
@@ -25,29 +30,32 @@ export class PodManager {
   private stopped = false;
 
   constructor(
-    private readonly services: Omit<PodServices, "hostsFileFor" | "sandboxChanged">,
+    private readonly services: SharedPodServices,
+    private readonly nodes: ReadonlyMap<string, NodePodServices>,
     private readonly view: ClusterView,
     private readonly hostsFile: string,
   ) {
     view.onChange(() => this.namesChanged());
   }
 
-  private podServices(): PodServices {
+  private podServices(node: NodePodServices): PodServices {
     return {
       ...this.services,
+      ...node,
       hostsFileFor: (identity) => podHostsFile(identity, this.records),
+      attach: (volume, worker) => this.attach(volume, worker),
       sandboxChanged: () => this.namesChanged(),
     };
   }
 
   async start(): Promise<void> {
-    const services = this.podServices();
     this.pods = await watchCache(
       this.services.kube.config,
       "/api/v1/pods",
       () => this.services.kube.core.listPodForAllNamespaces(),
       (kind, pod) => {
-        if (pod.spec?.nodeName !== this.services.nodeName) return;
+        const node = this.nodes.get(pod.spec?.nodeName ?? "");
+        if (!node) return;
         const uid = pod.metadata!.uid!;
         let worker = this.workers.get(uid);
         if (kind === "delete") {
@@ -55,7 +63,7 @@ export class PodManager {
           return;
         }
         if (!worker) {
-          worker = new PodWorker(pod, services);
+          worker = new PodWorker(pod, this.podServices(node));
           this.workers.set(uid, worker);
         }
         worker.update(pod);
@@ -74,9 +82,37 @@ export class PodManager {
     for (const [uid, worker] of this.workers) if (worker.done) this.workers.delete(uid);
   }
 
+  /**
+   * Network volumes (PVs without node affinity) attach to one node at a time, as a cloud disk
+   * does: while a pod on another node still holds the volume (its pod object exists, even on a
+   * stopped node), a pod elsewhere waits with the kubelet's Multi-Attach message. The volume is
+   * free once that pod object is gone (deleted, or force-deleted while its node is down): the
+   * runtime plays an attach-detach controller that detaches at once, where Kubernetes' waits up
+   * to 6 minutes for a node that does not answer unless it carries the out-of-service taint.
+   */
+  private readonly attachments = new Map<string, string>();
+
+  private attach(volume: V1PersistentVolume, worker: PodWorker): void {
+    if (volume.spec?.nodeAffinity) return;
+    const name = volume.metadata!.name!;
+    const holder = this.workers.get(this.attachments.get(name) ?? "");
+    if (holder && holder !== worker && holder.nodeName !== worker.nodeName && holder.pod && !holder.done) {
+      throw new WaitingForVolume(`Multi-Attach error for volume "${name}": Volume is already exclusively attached to node ${holder.nodeName} (pod ${holder.namespace}/${holder.name})`);
+    }
+    // The holder was force-deleted while its node could not hear it (isolated or stopped): the
+    // disk is taken from under its processes, which die of it, so two nodes never write one volume.
+    if (holder && holder !== worker && holder.nodeName !== worker.nodeName && !holder.done) {
+      this.services.log(`volume ${name} re-attached to ${worker.nodeName}: killing what ${holder.namespace}/${holder.name} still runs on ${holder.nodeName}`);
+      void holder.killAll();
+    }
+    this.attachments.set(name, worker.uid);
+  }
+
   find(namespace: string, name: string): PodWorker | undefined {
     const matches = [...this.workers.values()].filter((w) => w.namespace === namespace && w.name === name && !w.done);
-    return matches.find((w) => !w.pod?.metadata?.deletionTimestamp) ?? matches[0];
+    // A pod force-deleted while its node was down still has a worker there (until the node is
+    // back) besides its replacement: the live one wins.
+    return matches.find((w) => w.pod && !w.pod.metadata?.deletionTimestamp) ?? matches[0];
   }
 
   namesChanged(): void {
@@ -113,11 +149,16 @@ export class PodManager {
     await this.names.idle();
   }
 
-  async killAll(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.killAll()));
+  /** The workers of one node (the one its pod was bound to), or of every node. */
+  on(node?: string): PodWorker[] {
+    return [...this.workers.values()].filter((w) => node === undefined || w.nodeName === node);
   }
 
-  resumeAll(): void {
-    for (const worker of this.workers.values()) worker.resume();
+  async killAll(node?: string): Promise<void> {
+    await Promise.all(this.on(node).map((w) => w.killAll()));
+  }
+
+  resumeAll(node?: string): void {
+    for (const worker of this.on(node)) worker.resume();
   }
 }

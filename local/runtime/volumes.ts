@@ -5,14 +5,23 @@ import { parseQuantity } from "./downward.js";
 import { isConflict, isNotFound, MERGE_PATCH, watchCache, type KubeClients, type WatchedCache } from "./kube.js";
 import { SerialJob } from "./serial.js";
 
+/** The default class: network storage (any node may attach a volume, one node at a time). */
 export const STORAGE_CLASS = "steward-local";
+/** Node-local storage: a volume lives on the node the first pod was scheduled to, and its pod can only run there. */
+export const NODE_LOCAL_STORAGE_CLASS = "steward-node-local";
 export const PROVISIONER = "steward.dev/local-runtime";
 const PROVISIONED_BY = "pv.kubernetes.io/provisioned-by";
+/** Set by the scheduler on a WaitForFirstConsumer claim once it picked a node for the pod. */
+const SELECTED_NODE = "volume.kubernetes.io/selected-node";
 
 /**
- * A dynamic provisioner, deleter and resizer for the default StorageClass: every claim of the
- * class gets a hostPath PV backed by <stateDir>/volumes/<pv>, pre-bound through claimRef so the
- * real PV controller completes the binding; a Released PV with reclaim policy Delete is removed
+ * A dynamic provisioner, deleter and resizer for the runtime's two StorageClasses. Every claim
+ * gets a hostPath PV backed by <stateDir>/volumes/<pv>, pre-bound through claimRef so the real
+ * PV controller completes the binding. `steward-local` (default, Immediate) plays network
+ * storage: the PV has no node affinity, any node may mount it, and the runtime attaches it to
+ * one node at a time (pods.ts). `steward-node-local` (WaitForFirstConsumer) plays a local disk:
+ * the real scheduler picks the node, the PV gets a required node affinity for it, so the pod
+ * can only ever come back on that node. A Released PV with reclaim policy Delete is removed
  * with its directory. Growing a claim only updates the PV's and the claim's capacity: nothing
  * enforces sizes on a shared host filesystem.
  */
@@ -49,19 +58,32 @@ export class VolumeProvisioner {
   }
 
   private async ensureStorageClass(): Promise<void> {
-    const body: V1StorageClass = {
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
-      metadata: { name: STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-      provisioner: PROVISIONER,
-      reclaimPolicy: "Delete",
-      volumeBindingMode: "Immediate",
-      allowVolumeExpansion: true,
-    };
-    try {
-      await this.kube.storage.createStorageClass({ body });
-    } catch (error) {
-      if (!isConflict(error)) throw error;
+    const classes: V1StorageClass[] = [
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: PROVISIONER,
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "Immediate",
+        allowVolumeExpansion: true,
+      },
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: NODE_LOCAL_STORAGE_CLASS },
+        provisioner: PROVISIONER,
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+      },
+    ];
+    for (const body of classes) {
+      try {
+        await this.kube.storage.createStorageClass({ body });
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
     }
   }
 
@@ -71,9 +93,14 @@ export class VolumeProvisioner {
 
   private async reconcile(): Promise<void> {
     for (const claim of this.claims?.list() ?? []) {
-      if (claim.spec?.storageClassName !== STORAGE_CLASS || claim.metadata?.deletionTimestamp) continue;
-      if (!claim.spec.volumeName && claim.status?.phase !== "Bound") await this.provision(claim);
-      else if (claim.spec.volumeName) await this.resize(claim);
+      const storageClass = claim.spec?.storageClassName;
+      if ((storageClass !== STORAGE_CLASS && storageClass !== NODE_LOCAL_STORAGE_CLASS) || claim.metadata?.deletionTimestamp) continue;
+      const volumeName = claim.spec?.volumeName;
+      // A node-local claim waits for the scheduler's choice of node.
+      const waiting = storageClass === NODE_LOCAL_STORAGE_CLASS && !claim.metadata?.annotations?.[SELECTED_NODE];
+      if (!volumeName && claim.status?.phase !== "Bound") {
+        if (!waiting) await this.provision(claim);
+      } else if (volumeName) await this.resize(claim);
     }
     for (const volume of this.volumes?.list() ?? []) {
       if (volume.metadata?.annotations?.[PROVISIONED_BY] !== PROVISIONER) continue;
@@ -92,6 +119,8 @@ export class VolumeProvisioner {
       this.log(`claim ${claim.metadata!.namespace}/${claim.metadata!.name} asks for a block volume; the local runtime only provisions filesystems`);
       return;
     }
+    const storageClass = claim.spec!.storageClassName!;
+    const node = storageClass === NODE_LOCAL_STORAGE_CLASS ? claim.metadata?.annotations?.[SELECTED_NODE] : undefined;
     const path = join(this.volumesDir, name);
     // World-writable like local-path-provisioner's directories: engines that drop root from
     // a shell script (no fsGroup applies to them) must still be able to write.
@@ -99,20 +128,21 @@ export class VolumeProvisioner {
     const body: V1PersistentVolume = {
       apiVersion: "v1",
       kind: "PersistentVolume",
-      metadata: { name, annotations: { [PROVISIONED_BY]: PROVISIONER }, labels: { "steward.dev/local-runtime": "true" } },
+      metadata: { name, annotations: { [PROVISIONED_BY]: PROVISIONER }, labels: { "steward.dev/local-runtime": "true", ...(node ? { "steward.dev/local-node": node } : {}) } },
       spec: {
         capacity: { storage: claim.spec?.resources?.requests?.storage ?? "1Gi" },
         accessModes: claim.spec?.accessModes ?? ["ReadWriteOnce"],
         persistentVolumeReclaimPolicy: "Delete",
-        storageClassName: STORAGE_CLASS,
+        storageClassName: storageClass,
         volumeMode: "Filesystem",
+        ...(node ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } } } : {}),
         hostPath: { path, type: "DirectoryOrCreate" },
         claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: claim.metadata!.namespace, name: claim.metadata!.name, uid: claim.metadata!.uid },
       },
     };
     try {
       await this.kube.core.createPersistentVolume({ body });
-      this.log(`provisioned ${name} for claim ${claim.metadata!.namespace}/${claim.metadata!.name} at ${path}`);
+      this.log(`provisioned ${name} (${storageClass}${node ? ` on ${node}` : ""}) for claim ${claim.metadata!.namespace}/${claim.metadata!.name} at ${path}`);
     } catch (error) {
       if (!isConflict(error)) throw error;
     }

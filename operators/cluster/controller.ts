@@ -8,6 +8,7 @@ import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import type { ConditionInput, Engine, EngineContext, EngineRegistry, HealOutcome, Observation } from "../engine.js";
 import { buildConnectionSecret, connectionSecretName } from "./connection-secret.js";
+import { handleNodeLoss } from "./node-loss.js";
 import { decidePhase } from "./phase.js";
 import { TemplateUsers, resolveFromTemplate, templateStatus } from "./template.js";
 
@@ -114,6 +115,8 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
 
   const observation = await engine.observe(engineContext, prepared);
   const outcome = await engine.heal(engineContext, prepared, observation);
+  // Pods on lost nodes, whatever the engine: reported in words, recreated only where allowed.
+  observation.problems.push(...(await handleNodeLoss(engineContext, spec.failover.nodeLoss ?? "wait")));
   const decision = decidePhase(spec.replicas, observation, outcome, cluster.status?.phase);
 
   Object.assign(status, outcome.status ?? {});

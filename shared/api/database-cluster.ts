@@ -66,6 +66,12 @@ export const failoverPolicy = z.object({
     .enum(["none", "allowed"])
     .default("none")
     .describe("none: only acknowledged-complete replicas are promoted (semi-sync for MySQL, WAIT for Redis); allowed: promote the most advanced replica even if it may miss writes"),
+  nodeLoss: z
+    .enum(["wait", "recreate"])
+    .optional()
+    .describe(
+      "A pod on a lost node (NotReady/unreachable). wait (default): leave it until the node returns (a partitioned node still runs it); recreate: force-delete it so the StatefulSet recreates it on a live node, only when its volume is network storage (a PV without node affinity). A node tainted node.kubernetes.io/out-of-service is always recreated from. Never the primary's pod: a replica on a live node is promoted first",
+    ),
 });
 export type FailoverPolicy = z.infer<typeof failoverPolicy>;
 

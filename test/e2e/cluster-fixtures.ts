@@ -189,6 +189,16 @@ export async function killPrimaryAndWait(
 }
 
 /**
+ * The node each of the cluster's StatefulSet pods (`<name>-<ordinal>`) was scheduled to, from
+ * spec.nodeName: what the preferred anti-affinity of the engines' StatefulSets achieved.
+ */
+export async function podNodes(client: KubeClient, namespace: string, name: string): Promise<Record<string, string | undefined>> {
+  const pods = await client.list<KubeObject & { spec?: { nodeName?: string } }>(RESOURCES.Pod, namespace, { labelSelector: `${LABELS.cluster}=${name}` });
+  const ordinal = new RegExp(`^${name}-\\d+$`);
+  return Object.fromEntries(pods.items.filter((pod) => ordinal.test(pod.metadata.name)).map((pod) => [pod.metadata.name, pod.spec?.nodeName]));
+}
+
+/**
  * Watches what the primary Service selects, every 100 ms: the most ready endpoints its
  * EndpointSlices ever listed at once, and the most pods labelled primary at once.
  */

@@ -1,8 +1,9 @@
 /**
  * RabbitMQ end to end on the local cluster (real rabbitmq-server in every pod), one cluster for
  * the whole runbook, the operator running in this process for the file's namespace:
- * - one DatabaseCluster gives a Ready 3-node cluster; a client using only the connection Secret
- *   publishes to a quorum queue through the client Service and consumes every message;
+ * - one DatabaseCluster gives a Ready 3-node cluster, one pod per node of the three-node local
+ *   cluster; a client using only the connection Secret publishes to a quorum queue through the
+ *   client Service and consumes every message;
  * - under a steady publisher with confirms and a consumer, a rolling config change completes
  *   and every confirmed message is consumed (at least once); the same when one pod's RabbitMQ
  *   process is killed mid-stream;
@@ -28,6 +29,7 @@ import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabb
 import type { Manager } from "../../shared/runtime/manager.js";
 import { SteadyTraffic, type TrafficStats } from "../fixtures/rabbitmq.js";
 import { installCrds } from "../integration/runtime-fixtures.js";
+import { podNodes } from "./cluster-fixtures.js";
 import { restrictedNamespace, runtime, waitFor } from "./local-fixtures.js";
 
 const NAME = "mq";
@@ -123,6 +125,9 @@ afterAll(async () => {
 describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
   it("becomes Ready with 3 nodes; a client with only the connection Secret publishes to a quorum queue through the Service and consumes every message", async () => {
     const cluster = await waitReady(3, "3 nodes Ready", 300_000);
+    // Three RabbitMQ nodes on three Kubernetes nodes (the StatefulSet's preferred anti-affinity).
+    const placed = await podNodes(client, namespace, NAME);
+    expect(new Set(Object.values(placed)).size, JSON.stringify(placed)).toBe(3);
     expect(cluster.status?.connectionSecret).toBe(`${NAME}-conn`);
     expect(cluster.status?.instances?.map((i) => [i.name, i.role, i.ready])).toEqual([0, 1, 2].map((i) => [`${NAME}-${i}`, "member", true]));
     const secret = await readSecret(client, namespace, `${NAME}-conn`);

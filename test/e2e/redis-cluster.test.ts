@@ -7,6 +7,7 @@
  * - given continuous writes acknowledged with WAIT 1, when the primary's redis-server is
  *   SIGKILLed (three times in a row), then a new primary serves behind the primary Service,
  *   every acknowledged id is there, and the Service never selected two pods;
+ * - its three pods run on three different nodes of the three-node local cluster;
  * - a switchover on request (annotation) moves the primary without losing acknowledged writes;
  * - a DatabaseBackup to an encrypting BackupStorage (the local S3) is not plaintext in S3; a
  *   DatabaseRestore into a new cluster, and one in place after FLUSHALL, give the same keys and
@@ -23,7 +24,7 @@ import { getStream } from "../../backup/s3/objects.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
 import { USERS, redisNames } from "../../operators/redis/names.js";
 import { apply, restrictedNamespace, runtime } from "./local-fixtures.js";
-import { connectionOf, readCluster, type Connection } from "./cluster-fixtures.js";
+import { connectionOf, podNodes, readCluster, type Connection } from "./cluster-fixtures.js";
 import { appClient, missingIds, redisCluster, runKillRounds, startRedisOperator, startWriter, waitForReady, type RedisOperator } from "./redis-fixtures.js";
 
 const NAME = "cache";
@@ -82,6 +83,14 @@ describe("a 3-node Redis cluster on the local cluster", () => {
     const credentials = (await readSecret(operator.client, namespace, `${NAME}-credentials`))!;
     const visible = JSON.stringify([cluster.status, (await operator.client.list(RESOURCES.StatefulSet, namespace)).items]);
     for (const password of Object.values(credentials)) expect(visible).not.toContain(password);
+  });
+
+  it("runs its three pods on three different nodes", async () => {
+    const nodes = await podNodes(operator.client, namespace, NAME);
+    console.log(`pods on nodes: ${JSON.stringify(nodes)}`);
+    expect(Object.keys(nodes)).toHaveLength(3);
+    expect(new Set(Object.values(nodes)).size).toBe(3);
+    expect(Object.values(nodes).every((node) => node && inject("nodeNames").includes(node))).toBe(true);
   });
 
   it("keeps every WAIT-acknowledged write through three SIGKILLs of the primary, never with two primaries behind the Service", async () => {

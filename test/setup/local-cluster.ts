@@ -1,6 +1,6 @@
 /**
  * Global setup of the "cluster" test project: one local cluster (control plane, process runtime
- * as its node, S3 as a pod; no operator) for every integration and end-to-end file (they run one
+ * as its three nodes, S3 as a pod; no operator) for every integration and end-to-end file (they run one
  * at a time), torn down at the end. Files read what they need with inject("kubeconfig") etc.
  *
  * It takes the first free slot, so other test runs on the same machine get their own. If vitest
@@ -23,6 +23,8 @@ declare module "vitest" {
     s3: LocalS3;
     slot: number;
     stateDir: string;
+    /** The runtime's nodes (steward-local-1..N), for spread and node-loss tests. */
+    nodeNames: string[];
   }
 }
 
@@ -34,6 +36,9 @@ export async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   cluster = await startLocalCluster({
     stateDir,
+    // Three nodes, as a small production cluster has: spread and node loss are testable.
+    // STEWARD_TEST_NODES=1 measures the one-node setup it replaced.
+    nodes: Number(process.env.STEWARD_TEST_NODES ?? 3),
     withS3: true,
     // Tests crash containers on purpose; a 2 s backoff base keeps them quick (the kubelet's is 10 s).
     backoffBaseMs: 2000,
@@ -46,6 +51,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("s3", cluster.s3!);
   project.provide("slot", cluster.slot);
   project.provide("stateDir", stateDir);
+  project.provide("nodeNames", cluster.nodeNames);
 }
 
 export async function teardown(): Promise<void> {
