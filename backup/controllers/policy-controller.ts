@@ -128,6 +128,7 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
         phase: backup.status?.phase,
         completedAt: backup.status?.completedAt ? new Date(backup.status.completedAt) : undefined,
         createdAt: new Date(String(backup.metadata.creationTimestamp ?? now.toISOString())),
+        parent: backup.status?.parent,
       })),
       { keepLast: policy.retention.keepLast, maxAgeMs: policy.retention.maxAge ? parseDuration(policy.retention.maxAge) : undefined },
       now,
