@@ -37,8 +37,13 @@ export function unpackCommand(flavor: MysqlFlavor, directory: string): ToolComma
  */
 export function prepareCommand(flavor: MysqlFlavor, options: { targetDir: string; incrementalDir?: string; last: boolean }): ToolCommand {
   const incremental = options.incrementalDir === undefined ? [] : [`--incremental-dir=${options.incrementalDir}`];
+  // The buffer pool that applies the redo log: the default 100M makes a busy copy's prepare
+  // slow; 256M fits the restore Job's 512Mi beside the agent.
+  const memory = `--use-memory=${PREPARE_MEMORY}`;
   if (flavor === "mysql") {
-    return { command: "xtrabackup", args: ["--prepare", ...(options.last ? [] : ["--apply-log-only"]), `--target-dir=${options.targetDir}`, ...incremental] };
+    return { command: "xtrabackup", args: ["--prepare", ...(options.last ? [] : ["--apply-log-only"]), memory, `--target-dir=${options.targetDir}`, ...incremental] };
   }
-  return { command: "mariabackup", args: ["--no-defaults", "--prepare", `--target-dir=${options.targetDir}`, ...incremental] };
+  return { command: "mariabackup", args: ["--no-defaults", "--prepare", memory, `--target-dir=${options.targetDir}`, ...incremental] };
 }
+
+const PREPARE_MEMORY = "256M";

@@ -8,9 +8,9 @@
  */
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { get as httpGet, type IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
 import type { DumpHandle, DumpOptions, LoadOptions } from "../../../backup/engine-backup.js";
@@ -44,6 +44,23 @@ function agentUrl(source: string, query: string): string {
 }
 
 /**
+ * node:http rather than fetch: the body is a Node stream as it arrives (no web-stream layer,
+ * no undici to load), which keeps the agent's memory and CPU down on a stream of many GiB.
+ */
+function requestCopy(url: string, token: string, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers: { authorization: `Bearer ${token}` }, signal }, (response) => {
+      if (response.statusCode === 200) return resolve(response);
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text = (text + chunk).slice(0, 300)));
+      response.once("end", () => reject(new Error(`GET ${url} answered HTTP ${response.statusCode}: ${text}`)));
+    });
+    request.once("error", (error) => reject(new Error(`GET ${url} failed: ${error.message}`)));
+  });
+}
+
+/**
  * Asks an instance's agent for a copy. With a parent, the copy is incremental when taken on
  * the parent's own instance (the first candidate otherwise, and then full: LSNs of different
  * data directories are not comparable).
@@ -59,12 +76,10 @@ export async function startPhysicalCopy(options: DumpOptions, flavor: MysqlFlavo
   const query = parent && source === parent.source ? `?incremental-lsn=${parent.toLsn}&data-id=${encodeURIComponent(parent.dataId)}` : "";
   const url = agentUrl(source, query);
   options.log.info({ url: url.replace(/\?.*/, ""), incrementalLsn: query ? parent?.toLsn : undefined }, "Requesting a physical copy");
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: options.signal });
-  if (!response.ok || !response.body) throw new Error(`GET ${url} answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  const dataId = response.headers.get(PHYSICAL_HEADERS.dataId) ?? "unknown";
-  const incremental = response.headers.get(PHYSICAL_HEADERS.copy) === "incremental";
+  const body = await requestCopy(url, token, options.signal);
+  const dataId = String(body.headers[PHYSICAL_HEADERS.dataId] ?? "unknown");
+  const incremental = body.headers[PHYSICAL_HEADERS.copy] === "incremental";
   const watcher = new XbstreamWatcher();
-  const body = Readable.fromWeb(response.body as WebReadableStream);
   // An agent that fails mid-copy cuts the connection: the body errors, and so does the watcher.
   body.once("error", (error) => watcher.destroy(error));
   body.pipe(watcher);
