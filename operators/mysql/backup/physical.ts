@@ -15,7 +15,7 @@ import { z } from "zod";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
 import type { DumpHandle, DumpOptions, LoadOptions } from "../../../backup/engine-backup.js";
 import type { BackupPosition } from "../../../backup/manifest.js";
-import { runTool } from "../../../backup/tool-process.js";
+import { ToolError, runTool } from "../../../backup/tool-process.js";
 import { AGENT_PORT } from "../names.js";
 import { gtidFromBinlogInfo } from "../users.js";
 import { PHYSICAL_HEADERS, prepareCommand, unpackCommand } from "./physical-commands.js";
@@ -81,7 +81,7 @@ export async function startPhysicalCopy(options: DumpOptions, flavor: MysqlFlavo
   const incremental = body.headers[PHYSICAL_HEADERS.copy] === "incremental";
   const watcher = new XbstreamWatcher();
   // An agent that fails mid-copy cuts the connection: the body errors, and so does the watcher.
-  body.once("error", (error) => watcher.destroy(error));
+  body.once("error", (error) => watcher.destroy(new Error(`the connection was cut (${error.message}); the agent's log on ${source.split(".")[0]} says why`)));
   body.pipe(watcher);
   let position: BackupPosition | undefined;
   const done = finished(watcher, { readable: false }).then(() => {
@@ -98,6 +98,11 @@ export async function startPhysicalCopy(options: DumpOptions, flavor: MysqlFlavo
       binlogOffset: Number(binlogOffset),
       physical,
     };
+  }).catch((error: unknown) => {
+    // Reported as the copy's own failure (step "dump"), whichever stage noticed it.
+    // A watcher closed from outside (the upload failed and stopped the copy) only follows from that failure.
+    const stopped = (error as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE" || options.signal.aborted;
+    throw new ToolError(`the physical copy from ${source} failed: ${(error as Error).message}`, "mariabackup", null, "", stopped);
   });
   done.catch(() => undefined);
   const startedAt = new Date();
