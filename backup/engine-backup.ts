@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { V1EnvVar } from "@kubernetes/client-node";
 import type { DatabaseCluster } from "../shared/api/index.js";
 import type { Logger } from "../shared/log.js";
-import type { BackupPosition, LogSegmentManifest } from "./manifest.js";
+import type { BackupManifest, BackupPosition, LogSegmentManifest } from "./manifest.js";
 
 /**
  * The engine-neutral backup interface. backup/ (the agent, the pipeline, the controllers)
@@ -40,6 +40,8 @@ export interface EngineIdentity {
 export interface DumpOptions {
   endpoint: EngineEndpoint;
   method: "logical" | "physical";
+  /** Physical only: copy just what changed since this backup (an incremental on top of it). */
+  parent?: BackupManifest;
   signal: AbortSignal;
   log: Logger;
 }
@@ -62,6 +64,12 @@ export interface DumpHandle {
   consistentAt(): Date;
   /** Where the dump is consistent (GTID set, offset, oplog time); known once `done` resolved. */
   position(): BackupPosition;
+  /**
+   * Asked for an incremental copy: whether it is one (known once `done` resolved). The engine
+   * may take a full copy instead when the parent cannot be built on (e.g. it was copied from
+   * an instance that is gone); the manifest then records no chain.
+   */
+  incremental?(): boolean;
 }
 
 export interface LoadOptions {
@@ -71,6 +79,12 @@ export interface LoadOptions {
   dataDir?: string;
   /** Remove the target's existing user data first, so the result equals the backup (in-place restores). */
   replaceExisting?: boolean;
+  /** How the stream was made: physical copies go into `dataDir` (offline), layer by layer. */
+  method?: "logical" | "physical";
+  /** Physical chains: which copy of the chain this is (0 = the full base), of how many. */
+  layer?: { index: number; count: number };
+  /** Scratch space beside dataDir (same volume) for incremental layers while they are applied. */
+  workDir?: string;
   signal: AbortSignal;
   log: Logger;
 }
@@ -158,8 +172,13 @@ export interface EngineBackup {
   load(stream: Readable, options: LoadOptions): Promise<void>;
   /** Per-table checksums of everything a backup holds, for verification and restore reports. */
   checksums(options: VerifyOptions): Promise<TableChecksum[]>;
-  /** Starts an empty instance with its data under workDir, for verification Jobs. */
-  throwaway?(workDir: string, log: Logger): Promise<ThrowawayInstance>;
+  /**
+   * Starts a private instance with its data in `throwawayDataDir(workDir)`: empty (logical
+   * restores load into it), or, with `restoredData`, on the physical copy restored there.
+   */
+  throwaway?(workDir: string, log: Logger, options?: { restoredData?: boolean }): Promise<ThrowawayInstance>;
+  /** Where throwaway(workDir) keeps its data (physical restores unpack there first). */
+  throwawayDataDir?(workDir: string): string;
   /** Present for engines that can recover to a point in time. */
   pointInTime?: PointInTimeRecovery;
 }

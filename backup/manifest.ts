@@ -54,6 +54,13 @@ export const backupManifest = z.object({
   consistentAt: z.string(),
   position: backupPosition,
   data: storedObject,
+  /** Incremental (physical) backups: what they apply on top of. A restore reads the chain from `base` to this one. */
+  chain: z
+    .object({
+      base: z.string().describe("The full backup the chain starts from"),
+      parent: z.string().describe("The backup this one holds the changes since"),
+    })
+    .optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifest>;
 
@@ -157,6 +164,8 @@ export function completedStatusOf(manifest: BackupManifest, bucket: string, mani
     version: manifest.version,
     position: manifest.position.summary,
     consistentAt: manifest.consistentAt,
+    method: manifest.method,
+    parent: manifest.chain?.parent,
     encrypted: manifest.data.encryption !== null,
     encryptionKeyId: manifest.data.encryption?.keyId,
     progress: { bytes: manifest.data.size, updatedAt: manifest.completedAt },

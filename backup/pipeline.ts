@@ -62,6 +62,8 @@ export interface BackupRun {
   cluster: ClusterRef;
   backup: string;
   method: "logical" | "physical";
+  /** An incremental physical backup: the backup it holds the changes since (the chain's newest). */
+  parent?: BackupManifest;
   compression: Compression;
   signal: AbortSignal;
   log: Logger;
@@ -80,7 +82,7 @@ export async function runBackup(run: BackupRun): Promise<BackupManifest> {
   const { client, target, key } = run.storage;
   const startedAt = now();
   const identity = await step("connect", () => run.engine.identify(run.endpoint, run.signal));
-  const dump = await step("dump", () => run.engine.dump({ endpoint: run.endpoint, method: run.method, signal: run.signal, log: run.log }));
+  const dump = await step("dump", () => run.engine.dump({ endpoint: run.endpoint, method: run.method, parent: run.parent, signal: run.signal, log: run.log }));
   const dataKey = backupDataKey(target.prefix, run.cluster, run.backup, dump.extension, run.compression, key !== undefined);
   let rawBytes = 0;
   const stored = new MeasureStream((storedBytes) => run.onProgress?.({ storedBytes, rawBytes }));
@@ -127,6 +129,7 @@ export async function runBackup(run: BackupRun): Promise<BackupManifest> {
     consistentAt: dump.consistentAt().toISOString(),
     position: dump.position(),
     data: storedObjectOf(dataKey, stored, rawBytes, run.compression, key, dump.contentType),
+    chain: run.parent && dump.incremental?.() ? { base: run.parent.chain?.base ?? run.parent.backup, parent: run.parent.backup } : undefined,
   };
   await step("manifest", () => putText(client, target.bucket, backupManifestKey(target.prefix, run.cluster, run.backup), `${JSON.stringify(manifest, null, 2)}\n`));
   return manifest;
@@ -206,6 +209,9 @@ export interface RestoreRun {
   manifest: BackupManifest;
   /** Remove the target's user data first (in-place restores). */
   replaceExisting?: boolean;
+  /** Physical chains: this manifest's place in the chain, and scratch space beside dataDir. */
+  layer?: { index: number; count: number };
+  workDir?: string;
   signal: AbortSignal;
   log: Logger;
   onProgress?: (progress: { storedBytes: number; totalBytes: number }) => void;
@@ -226,7 +232,16 @@ export async function runRestore(run: RestoreRun): Promise<void> {
     openStoredObject(run.storage, object, { signal: run.signal, onStoredBytes: (storedBytes) => run.onProgress?.({ storedBytes, totalBytes: object.size }) }),
   );
   try {
-    await step("load", () => run.engine.load(data, { endpoint: run.endpoint, dataDir: run.dataDir, replaceExisting: run.replaceExisting, signal: run.signal, log: run.log }));
+    await step("load", () => run.engine.load(data, {
+      endpoint: run.endpoint,
+      dataDir: run.dataDir,
+      replaceExisting: run.replaceExisting,
+      method: run.manifest.method,
+      layer: run.layer,
+      workDir: run.workDir,
+      signal: run.signal,
+      log: run.log,
+    }));
   } catch (error) {
     if (error instanceof StepError && error.cause instanceof ChecksumMismatchError) throw new StepError("checksum", error.cause);
     if (!run.replaceExisting && !run.signal.aborted) {

@@ -8,6 +8,11 @@
  *                in place (its checksum pass before dropping the data, then the load)
  * The agent reports into a DatabaseBackup/DatabaseRestore on a real API server (the local
  * control plane) with a service account token, as in a Job, so its RSS includes reporting.
+ * Physical (method: physical), on the same data: the source's agent (`mysql-sidecar`, in this
+ * process) streams mariabackup to the backup agent, next to
+ *   raw physical: mariabackup --backup --stream=mbstream (same options) | zstd -3 > /dev/null
+ * and its restore (`steward agent verify`: download, unpack, prepare, start a private mariadbd
+ * on it, CHECKSUM TABLE) next to the logical restore above (load, then CHECKSUM TABLE).
  * Dataset: STEWARD_BENCH_BACKUP_MB (default 1100) MiB of dump, generated server-side.
  */
 import { spawn } from "node:child_process";
@@ -25,6 +30,8 @@ import { startMariaDb, type MariaDbServer } from "../test/fixtures/mariadb-serve
 import { startS3, type S3Fixture } from "../test/fixtures/s3.js";
 import { buildDumpCommand, connectionArgs } from "../operators/mysql/backup/dump-command.js";
 import { AGENT_PROCESS_ENV } from "../backup/agent/image.js";
+import { startSidecar } from "../operators/mysql/agent/sidecar.js";
+import { physicalCopyCommand } from "../operators/mysql/backup/physical-commands.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 
@@ -123,7 +130,7 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
   const apiState = mkdtempSync(join(tmpdir(), "steward-bench-api-"));
   const dumpFile = join(REPO, ".bench-dump.sql");
   try {
-    [source, target, s3, api] = await Promise.all([startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 }), startS3(), startApi(apiState, ["gzip", "zstd", "zstd-enc"], ["restore", "checksums", "in-place"])]);
+    [source, target, s3, api] = await Promise.all([startMariaDb({ serverId: 1 }), startMariaDb({ serverId: 2 }), startS3(), startApi(apiState, ["gzip", "zstd", "zstd-enc", "physical"], ["restore", "checksums", "in-place"])]);
     let t = Date.now();
     await generate(source, megabytes);
     console.log(`generated the dataset in ${Math.round((Date.now() - t) / 1000)} s`);
@@ -186,6 +193,10 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
     say("ratio_restore_in_place_vs_raw_import", +(rawImport / inPlace.seconds).toFixed(2));
     say("agent_restore_peak_rss_mib", Math.max(restore.peakRssMiB, inPlace.peakRssMiB));
     console.log(`restores took ${Math.round((Date.now() - t) / 1000)} s`);
+    const kube = api.kube;
+    const physicalRawSize = async () => Number((await kube.get<KubeObject & { status?: { rawSize?: number } }>(RESOURCES.DatabaseBackup, "bench", "physical"))?.status?.rawSize ?? 0);
+    await benchPhysical({ source, say, storageEnv, physicalRawSize, logicalRestoreSeconds: restore.seconds });
+
     // The agents reported, as in Jobs: their RSS above includes it.
     type Reported = KubeObject & { status?: { phase?: string; verification?: unknown } };
     const reported = async (type: ResourceType, name: string) => {
@@ -193,7 +204,7 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
       return status?.phase ?? (status?.verification ? "Verified" : undefined);
     };
     const phases = await Promise.all([
-      ...["gzip", "zstd", "zstd-enc"].map((name) => reported(RESOURCES.DatabaseBackup, name)),
+      ...["gzip", "zstd", "zstd-enc", "physical"].map((name) => reported(RESOURCES.DatabaseBackup, name)),
       ...["restore", "checksums", "in-place"].map((name) => reported(RESOURCES.DatabaseRestore, name)),
     ]);
     say("agent_reported_phases", phases.join(","));
@@ -205,4 +216,41 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
     rmSync(apiState, { recursive: true, force: true });
   }
   return results;
+}
+
+/** method: physical on the same source: backup next to the raw tool, restore next to the logical restore. */
+async function benchPhysical(input: { source: MariaDbServer; say: (key: string, value: number | string) => void; storageEnv: NodeJS.ProcessEnv; physicalRawSize: () => Promise<number>; logicalRestoreSeconds: number }): Promise<void> {
+  const { source, say } = input;
+  const token = "bench-agent-token";
+  const work = mkdtempSync(join(tmpdir(), "steward-bench-physical-"));
+  const sidecar = await startSidecar({ token, rootPassword: source.password, socket: source.socket, dataDir: join(source.dataDir, "data"), tmpDir: work, host: "127.0.0.1", port: 0, log: () => undefined });
+  try {
+    const address = sidecar.address() as { port: number };
+    const defaults = join(work, "raw.cnf");
+    writeFileSync(defaults, `[mariabackup]\nuser=root\npassword=${source.password}\nsocket=${source.socket}\ndatadir=${join(source.dataDir, "data")}\ntmpdir=${work}\n`, { mode: 0o600 });
+    const raw = physicalCopyCommand("mariadb", { defaultsFile: defaults, targetDir: join(work, "raw-meta") });
+    const rawSeconds = await sh(`${raw.command} ${raw.args.map((arg) => `'${arg}'`).join(" ")} | zstd -3 -q > /dev/null`);
+    const env = { ...input.storageEnv, STEWARD_AGENT_TOKEN: token };
+    const backup = await agent(
+      ["backup", "--namespace", "bench", "--cluster", "source", "--backup", "physical", "--method", "physical", "--engine", "mysql", "--flavor", "mariadb", "--host", source.host, "--port", String(source.port), "--physical-source", `127.0.0.1:${address.port}`, "--compression", "zstd"],
+      env,
+    );
+    // Both runs in MiB/s of the same bytes: the copy's size before compression, from the agent's manifest.
+    const copyBytes = await input.physicalRawSize();
+    say("physical_copy_mib", Math.round(copyBytes / 1048576));
+    say("raw_physical_zstd_mib_s", +(copyBytes / 1048576 / rawSeconds).toFixed(1));
+    say("agent_physical_zstd_mib_s", +(copyBytes / 1048576 / backup.seconds).toFixed(1));
+    say("ratio_physical_vs_raw_physical_zstd", +(rawSeconds / backup.seconds).toFixed(2));
+    say("agent_physical_backup_peak_rss_mib", backup.peakRssMiB);
+    const verifyDir = join(work, "restore");
+    mkdirSync(verifyDir);
+    const restore = await agent(["verify", "--namespace", "bench", "--cluster", "source", "--backup", "physical", "--engine", "mysql", "--flavor", "mariadb", "--work-dir", verifyDir], env);
+    say("agent_physical_restore_s", +restore.seconds.toFixed(1));
+    say("agent_logical_restore_s", +input.logicalRestoreSeconds.toFixed(1));
+    say("ratio_physical_restore_speedup_vs_logical", +(input.logicalRestoreSeconds / restore.seconds).toFixed(2));
+    say("agent_physical_restore_peak_rss_mib", restore.peakRssMiB);
+  } finally {
+    await new Promise((resolve) => sidecar.close(resolve));
+    rmSync(work, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,9 @@
 import { rootLogger } from "../../shared/log.js";
 import type { DatabaseBackupStatus } from "../../shared/api/index.js";
 import { backupManifestKey, completedStatusOf } from "../manifest.js";
-import { describeFailure, runBackup } from "../pipeline.js";
+import { describeFailure, runBackup, step } from "../pipeline.js";
+import { chooseIncrementalParent } from "../planning/chain.js";
+import { listBackupManifests } from "./restore-commands.js";
 import type { EngineBackup } from "../engine-backup.js";
 import type { BackupOptions } from "./options.js";
 import { endpointFromOptions, storageFromEnvironment } from "./environment.js";
@@ -17,6 +19,10 @@ export async function runBackupJob(options: BackupOptions, engine: EngineBackup)
   const startedAt = new Date().toISOString();
   await reporter.write({ phase: "Running", startedAt } satisfies DatabaseBackupStatus);
   try {
+    const cluster = { namespace: options.namespace, name: options.cluster };
+    // The parent is read from the bucket (the record), not from the API: its LSNs are in its manifest.
+    const parent = options.incremental ? await step("plan", async () => chooseIncrementalParent(await listBackupManifests(storage, cluster))?.manifest) : undefined;
+    if (options.incremental) log.info({ parent: parent?.backup }, parent ? `Copying the changes since backup ${parent.backup}` : "No physical backup to build on yet: taking a full copy");
     const manifest = await runBackup({
       engine,
       endpoint: endpointFromOptions(options),
@@ -24,6 +30,7 @@ export async function runBackupJob(options: BackupOptions, engine: EngineBackup)
       cluster: { namespace: options.namespace, name: options.cluster },
       backup: options.backup,
       method: options.method,
+      parent,
       compression: options.compression,
       signal: controller.signal,
       log,

@@ -20,7 +20,8 @@ function withEngineOptions(command: Command, engines: BackupEngines, what = "eng
     .option("--flavor <flavor>", "the engine's flavour, where it has several")
     .option("--host <host>", `${what} host`)
     .option("--port <port>", `${what} port`)
-    .option("--socket <path>", `${what} Unix socket`);
+    .option("--socket <path>", `${what} Unix socket`)
+    .option("--physical-source <host>", "physical backups: the instance whose agent streams the copy (a healthy replica when there is one)");
 }
 
 
@@ -33,6 +34,7 @@ function backupCommand(engines: BackupEngines): Command {
     .requiredOption("--cluster <name>", "the DatabaseCluster backed up")
     .requiredOption("--backup <name>", "the DatabaseBackup (names the objects in S3)")
     .option("--method <method>", "logical | physical", "logical")
+    .option("--incremental", "physical: copy only what changed since the newest Completed physical backup of the cluster")
     .option("--compression <compression>", "zstd | gzip | none", "zstd")
     .option("--no-report", "do not write progress into the DatabaseBackup status")
     .action(async (options: BackupOptions) => (await import("./backup-job.js")).runBackupJob(options, await engineOf(engines, options)));

@@ -27,8 +27,13 @@ export function storageFromEnvironment(env: NodeJS.ProcessEnv = process.env): St
   return { client: createS3Client(target), target, key };
 }
 
-export function endpointFromOptions(options: { host?: string; port?: string; socket?: string }, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+/** The engine's endpoint; `options.physicalSource` and `options.agentToken` where a physical copy is streamed by a pod's agent. */
+export function endpointFromOptions(options: { host?: string; port?: string; socket?: string; physicalSource?: string }, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const extras: Record<string, string> = {};
+  if (options.physicalSource) extras.physicalSource = options.physicalSource;
+  if (env[ENV.agentToken]) extras.agentToken = env[ENV.agentToken]!;
   return {
+    options: Object.keys(extras).length > 0 ? extras : undefined,
     host: options.host ?? "127.0.0.1",
     port: Number(options.port ?? 3306),
     socket: options.socket,

@@ -8,6 +8,7 @@ export interface EngineOptions {
   host?: string;
   port?: string;
   socket?: string;
+  physicalSource?: string;
 }
 
 export interface BackupOptions extends EngineOptions {
@@ -15,6 +16,7 @@ export interface BackupOptions extends EngineOptions {
   cluster: string;
   backup: string;
   method: "logical" | "physical";
+  incremental?: boolean;
   compression: Compression;
   report: boolean;
 }

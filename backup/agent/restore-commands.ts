@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootLogger, type Logger } from "../../shared/log.js";
 import type { DatabaseBackupStatus, DatabaseRestoreStatus } from "../../shared/api/index.js";
-import type { EngineBackup, EngineEndpoint, TableChecksum } from "../engine-backup.js";
+import type { EngineBackup, EngineEndpoint, TableChecksum, ThrowawayInstance } from "../engine-backup.js";
+import { backupChain } from "../planning/chain.js";
 import { listArchivedSegments, listArchiverStates, toArchivedSegments } from "../log-archive.js";
 import { backupPrefix, clusterPrefix, parseManifest, s3Url, type BackupManifest, type ClusterRef, type StoredObject } from "../manifest.js";
 import { StepError, describeFailure, readBackupManifest, runRestore, step, verifyStoredObject, type StorageContext } from "../pipeline.js";
@@ -27,10 +28,25 @@ export async function listBackupManifests(storage: StorageContext, cluster: Clus
   return backups;
 }
 
+/**
+ * A target the restore starts itself (a new cluster's first instance, a verification's
+ * throwaway): logical backups load into it once it runs on an empty data directory; physical
+ * ones are unpacked and prepared in `dataDir` first, and it then starts on them.
+ */
+export interface OfflineTarget {
+  dataDir: string;
+  /** Scratch space on the same volume (incremental layers while they are applied). */
+  workDir: string;
+  start(options: { restoredData: boolean }): Promise<ThrowawayInstance>;
+}
+
 export interface RestoreJob {
   engine: EngineBackup;
   storage: StorageContext;
-  endpoint: EngineEndpoint;
+  /** A running target (logical restores: a restore Job, in place). */
+  endpoint?: EngineEndpoint;
+  /** Or a target this restore starts (required for physical backups). */
+  offline?: OfflineTarget;
   source: ClusterRef;
   backup?: string;
   pointInTime?: Date;
@@ -51,7 +67,7 @@ export interface RestoreOutcome {
 /** A whole restore as the Job runs it: plan (for a point in time), load, replay, checksums. */
 export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
   let manifest: BackupManifest;
-  let replay: (() => Promise<string>) | undefined;
+  let replay: ((endpoint: EngineEndpoint) => Promise<string>) | undefined;
   let segmentsToCheck: StoredObject[] = [];
   if (job.pointInTime) {
     const pointInTime = job.pointInTime;
@@ -65,8 +81,8 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     manifest = plan.backup.manifest;
     segmentsToCheck = plan.segments.map((segment) => segment.data);
     job.log.info({ backup: plan.backup.name, segments: plan.segments.length }, "Planned the point-in-time restore");
-    replay = async () => {
-      const reached = await pitr.replay(toArchivedSegments(job.storage, plan.segments, job.signal), { endpoint: job.endpoint, from: manifest.position, stopAt: pointInTime, signal: job.signal, log: job.log });
+    replay = async (endpoint) => {
+      const reached = await pitr.replay(toArchivedSegments(job.storage, plan.segments, job.signal), { endpoint, from: manifest.position, stopAt: pointInTime, signal: job.signal, log: job.log });
       return reached.summary;
     };
   } else {
@@ -75,25 +91,50 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     if (!found) throw new StepError("manifest", new Error(`no manifest at ${s3Url(job.storage.target.bucket, `${backupPrefix(job.storage.target.prefix, job.source, job.backup)}manifest.json`)}: the backup never completed, or its objects were removed`));
     manifest = found;
   }
+  const chain = manifest.chain ? await step("manifest", async () => backupChain(manifest, new Map((await listBackupManifests(job.storage, job.source)).map((backup) => [backup.name, backup.manifest])))) : [manifest];
   if (job.checkOnly) {
-    for (const object of [manifest.data, ...segmentsToCheck]) await step("checksum", () => verifyStoredObject(job.storage, object, job.signal));
+    for (const object of [...chain.map((link) => link.data), ...segmentsToCheck]) await step("checksum", () => verifyStoredObject(job.storage, object, job.signal));
     return { backup: manifest, tables: [], position: manifest.position.summary };
   }
-  job.onStatus?.({ phase: "Running", backup: manifest.backup, progress: { bytes: 0, totalBytes: manifest.data.size, updatedAt: new Date().toISOString() } });
-  await runRestore({
-    engine: job.engine,
-    endpoint: job.endpoint,
-    storage: job.storage,
-    manifest,
-    replaceExisting: job.replaceExisting,
-    signal: job.signal,
-    log: job.log,
-    onProgress: ({ storedBytes, totalBytes }) => job.onStatus?.({ progress: { bytes: storedBytes, totalBytes, updatedAt: new Date().toISOString() } }),
-  });
-  const position = replay ? await step("replay", replay) : manifest.position.summary;
-  job.onStatus?.({ phase: "Verifying" });
-  const tables = await step("verify", () => job.engine.checksums({ endpoint: job.endpoint, signal: job.signal }));
-  return { backup: manifest, tables, position };
+  if (manifest.method === "physical" && (!job.offline || job.replaceExisting)) {
+    throw new StepError("plan", new Error(`backup ${manifest.backup} is a physical copy: it restores into a new cluster (its first instance starts on it), not into a running server`));
+  }
+  const totalBytes = chain.reduce((sum, link) => sum + link.data.size, 0);
+  job.onStatus?.({ phase: "Running", backup: manifest.backup, progress: { bytes: 0, totalBytes, updatedAt: new Date().toISOString() } });
+  let instance: ThrowawayInstance | undefined;
+  let loadedBytes = 0;
+  const load = async (link: BackupManifest, index: number, endpoint?: EngineEndpoint) => {
+    await runRestore({
+      engine: job.engine,
+      endpoint,
+      dataDir: job.offline?.dataDir,
+      workDir: job.offline?.workDir,
+      layer: { index, count: chain.length },
+      storage: job.storage,
+      manifest: link,
+      replaceExisting: job.replaceExisting,
+      signal: job.signal,
+      log: job.log,
+      onProgress: ({ storedBytes }) => job.onStatus?.({ progress: { bytes: loadedBytes + storedBytes, totalBytes, updatedAt: new Date().toISOString() } }),
+    });
+    loadedBytes += link.data.size;
+  };
+  try {
+    if (manifest.method === "physical") {
+      for (const [index, link] of chain.entries()) await load(link, index);
+      instance = await step("start", () => job.offline!.start({ restoredData: true }));
+    } else {
+      if (job.offline) instance = await step("start", () => job.offline!.start({ restoredData: false }));
+      await load(manifest, 0, instance?.endpoint ?? job.endpoint);
+    }
+    const endpoint = instance?.endpoint ?? job.endpoint!;
+    const position = replay ? await step("replay", () => replay(endpoint)) : manifest.position.summary;
+    job.onStatus?.({ phase: "Verifying" });
+    const tables = await step("verify", () => job.engine.checksums({ endpoint, signal: job.signal }));
+    return { backup: manifest, tables, position };
+  } finally {
+    await instance?.stop();
+  }
 }
 
 /** `steward agent restore`: the restore Job (and the check and checksum Jobs of a restore into a new cluster). */
@@ -157,13 +198,13 @@ export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup)
   const started = Date.now();
   let verification: NonNullable<DatabaseBackupStatus["verification"]>;
   try {
-    if (!engine.throwaway) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
-    const instance = await step("start", () => engine.throwaway!(options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-")), log));
-    try {
+    if (!engine.throwaway || !engine.throwawayDataDir) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
+    const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-"));
+    {
       const outcome = await executeRestore({
         engine,
         storage,
-        endpoint: instance.endpoint,
+        offline: { dataDir: engine.throwawayDataDir(workDir), workDir, start: ({ restoredData }) => engine.throwaway!(workDir, log, { restoredData }) },
         source: { namespace: options.namespace, name: options.cluster },
         backup: options.backup,
         replaceExisting: false,
@@ -177,8 +218,6 @@ export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup)
         checkedAt: new Date().toISOString(),
         tables: outcome.tables,
       };
-    } finally {
-      await instance.stop();
     }
   } catch (error) {
     const { step: stepName, message } = describeFailure(error, "verify");

@@ -7,6 +7,7 @@ import type { V1EnvVar } from "@kubernetes/client-node";
  *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY    from the BackupStorage's credentials Secret
  *   STEWARD_BACKUP_KEY         the encryption key, when the storage has one
  *   STEWARD_DB_USER, STEWARD_DB_PASSWORD        the engine's credentials
+ *   STEWARD_AGENT_TOKEN        bearer token of the database pods' agents (physical copies)
  * Kept apart from environment.ts (which reads them, with the S3 client): pod builders need
  * only the names, and they run in processes that must not load the AWS SDK.
  */
@@ -17,6 +18,7 @@ export const ENV = {
   encryptionKey: "STEWARD_BACKUP_KEY",
   dbUser: "STEWARD_DB_USER",
   dbPassword: "STEWARD_DB_PASSWORD",
+  agentToken: "STEWARD_AGENT_TOKEN",
 } as const;
 
 /** The agent's database user, and its password from `secret`'s `key`. */

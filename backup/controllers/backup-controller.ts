@@ -163,7 +163,7 @@ function buildBackupJob(engines: BackupEngines, backup: DatabaseBackup, owner: K
     owner,
     labels: backupJobLabels(backup, cluster),
     image: agentImage(),
-    args: ["backup", "--namespace", backup.metadata.namespace!, "--cluster", cluster.metadata.name, "--backup", backup.metadata.name, "--method", backup.spec.method ?? "logical", "--compression", compression, ...target.args],
+    args: ["backup", "--namespace", backup.metadata.namespace!, "--cluster", cluster.metadata.name, "--backup", backup.metadata.name, "--method", backup.spec.method ?? "logical", ...(backup.spec.incremental ? ["--incremental"] : []), "--compression", compression, ...target.args],
     env: target.env,
     agentCommand: target.agentCommand,
     storage,

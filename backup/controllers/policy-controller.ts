@@ -24,6 +24,7 @@ const archiveCache = new Map<string, { latest?: string; holes: ArchiveHole[]; re
 
 /** Kept on the cluster (an annotation survives retention deleting the backup it names). */
 export const LAST_SCHEDULED_ANNOTATION = "steward.dev/last-scheduled-backup";
+export const LAST_INCREMENTAL_ANNOTATION = "steward.dev/last-scheduled-incremental-backup";
 export const SCHEDULED_FOR_ANNOTATION = "steward.dev/scheduled-for";
 
 export interface PolicyControllerOptions {
@@ -86,11 +87,16 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
   const backups = list.items.map((item) => databaseBackup.parse(item)).filter((backup) => backup.spec.cluster === cluster.metadata.name);
   let requeue = 60_000;
 
-  // Schedule.
-  if (policy.schedule && !cluster.metadata.annotations?.[ANNOTATIONS.paused]) {
-    const last = cluster.metadata.annotations?.[LAST_SCHEDULED_ANNOTATION];
+  // Schedules: full copies (schedule), and incremental physical ones between them (incrementalSchedule).
+  const schedules = [
+    { schedule: policy.schedule, annotation: LAST_SCHEDULED_ANNOTATION, suffix: "", spec: policy.method === "physical" ? { method: "physical" } : {} },
+    { schedule: policy.incrementalSchedule, annotation: LAST_INCREMENTAL_ANNOTATION, suffix: "-inc", spec: { method: "physical", incremental: true } },
+  ];
+  for (const { schedule, annotation, suffix, spec } of schedules) {
+    if (!schedule || cluster.metadata.annotations?.[ANNOTATIONS.paused]) continue;
+    const last = cluster.metadata.annotations?.[annotation];
     const plan = planSchedule({
-      schedule: policy.schedule,
+      schedule,
       timeZone: policy.timeZone,
       now,
       lastScheduledFor: last ? new Date(last) : undefined,
@@ -98,7 +104,7 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
       backups: backups.map((backup) => ({ name: backup.metadata.name, active: isActive(backup) })),
     });
     if (plan.action === "create") {
-      const name = scheduledBackupName(cluster.metadata.name, plan.scheduledFor);
+      const name = `${scheduledBackupName(cluster.metadata.name, plan.scheduledFor)}${suffix}`;
       const object: KubeObject = {
         apiVersion: "steward.dev/v1alpha1",
         kind: "DatabaseBackup",
@@ -108,7 +114,7 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
           labels: { [LABELS.cluster]: cluster.metadata.name, [LABELS.scheduled]: "true", [LABELS.managedBy]: "steward" },
           annotations: { [SCHEDULED_FOR_ANNOTATION]: plan.scheduledFor.toISOString() },
         },
-        spec: { cluster: cluster.metadata.name, storage: policy.storage },
+        spec: { cluster: cluster.metadata.name, storage: policy.storage, ...spec },
       };
       try {
         await client.create(object);
@@ -116,7 +122,9 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }
-      await client.mergePatch(RESOURCES.DatabaseCluster, request.namespace, request.name, { metadata: { annotations: { [LAST_SCHEDULED_ANNOTATION]: plan.scheduledFor.toISOString() } } });
+      await client.mergePatch(RESOURCES.DatabaseCluster, request.namespace, request.name, { metadata: { annotations: { [annotation]: plan.scheduledFor.toISOString() } } });
+      // The other schedule sees this backup running at the next reconcile and waits for it.
+      backups.push(databaseBackup.parse(object));
     }
     requeue = Math.min(requeue, Math.max(1000, plan.next.getTime() - now.getTime() + 50));
   }
@@ -129,6 +137,7 @@ export async function reconcilePolicy(options: PolicyControllerOptions, request:
         phase: backup.status?.phase,
         completedAt: backup.status?.completedAt ? new Date(backup.status.completedAt) : undefined,
         createdAt: new Date(String(backup.metadata.creationTimestamp ?? now.toISOString())),
+        parent: backup.status?.parent,
       })),
       { keepLast: policy.retention.keepLast, maxAgeMs: policy.retention.maxAge ? parseDuration(policy.retention.maxAge) : undefined },
       now,

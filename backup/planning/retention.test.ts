@@ -18,6 +18,11 @@ describe("planRetention", () => {
     ["failed backups older than the oldest kept go", [completed("a", 1), failed("f1", 0.5), failed("f2", 3), completed("b", 2)], { keepLast: 2 }, ["f2"]],
     ["failures stay while nothing newer completed", [failed("f1", 1), failed("f2", 2)], { keepLast: 1 }, []],
     ["no policy removes nothing", [completed("a", 1), completed("b", 400)], {}, []],
+    // Weekly full f1/f2, daily incrementals on top: a kept incremental keeps its whole chain.
+    ["a kept incremental keeps its chain", [{ ...completed("i2", 1), parent: "i1" }, { ...completed("i1", 2), parent: "f1" }, completed("f1", 3)], { keepLast: 1 }, []],
+    ["maxAge never breaks a kept chain", [{ ...completed("i1", 1), parent: "f1" }, completed("f1", 40), completed("f0", 47)], { maxAgeMs: 30 * day }, ["f0"]],
+    ["a whole old chain goes", [completed("f2", 1), { ...completed("i1", 5), parent: "f1" }, completed("f1", 6)], { keepLast: 1 }, ["i1", "f1"]],
+    ["an old incremental goes, its base stays for a newer one", [{ ...completed("i2", 1), parent: "f1" }, { ...completed("i1", 2), parent: "f1" }, completed("f1", 3)], { keepLast: 1 }, ["i1"]],
   ] as const)("%s", (_name, backups, policy, removed) => {
     const plan = planRetention([...backups], policy, now);
     expect(plan.remove.map((removal) => removal.name).sort()).toEqual([...removed].sort());

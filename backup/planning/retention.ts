@@ -1,9 +1,13 @@
+import { ancestorsOf } from "./chain.js";
+
 export interface RetentionCandidate {
   name: string;
   phase?: string;
   /** When it completed (Completed backups), else when it was created. */
   completedAt?: Date;
   createdAt: Date;
+  /** Incremental backups: the backup they apply on top of (it stays while they stay). */
+  parent?: string;
 }
 
 export interface RetentionPolicy {
@@ -24,6 +28,8 @@ export interface RetentionPlan {
  *   backups stopped keeps its last good one).
  * - Failed backups hold no data; each is removed once it is older than the oldest Completed
  *   backup kept (so recent failures stay visible until a success replaces them).
+ * - A chain stays whole: every backup a kept incremental backup applies on top of is kept,
+ *   whatever its age or rank (it is restored with it).
  */
 export function planRetention(backups: RetentionCandidate[], policy: RetentionPolicy, now: Date): RetentionPlan {
   const time = (backup: RetentionCandidate) => (backup.completedAt ?? backup.createdAt).getTime();
@@ -33,6 +39,11 @@ export function planRetention(backups: RetentionCandidate[], policy: RetentionPo
     if (policy.keepLast !== undefined && index >= policy.keepLast) remove.set(backup.name, `beyond keepLast ${policy.keepLast} (it is number ${index + 1} newest)`);
     else if (policy.maxAgeMs !== undefined && index > 0 && now.getTime() - time(backup) > policy.maxAgeMs) remove.set(backup.name, `older than maxAge`);
   });
+  const parentOf = new Map(backups.map((backup) => [backup.name, backup.parent]));
+  for (const backup of completed) {
+    if (remove.has(backup.name)) continue;
+    for (const ancestor of ancestorsOf(backup.name, parentOf)) remove.delete(ancestor);
+  }
   const kept = completed.filter((backup) => !remove.has(backup.name));
   const oldestKept = kept.at(-1);
   if (oldestKept) {

@@ -9,10 +9,20 @@ export const databaseBackupSpec = z
     cluster: z.string().min(1).max(MAX_CLUSTER_NAME).describe("The DatabaseCluster to back up, in this namespace"),
     storage: z.string().min(1).max(253).optional().describe("BackupStorage to write to; default the cluster's spec.backup.storage"),
     method: z.enum(["logical", "physical"]).default("logical").describe("logical: the engine's dump; physical: a file-level copy where the engine supports it"),
+    incremental: z
+      .boolean()
+      .optional()
+      .describe("physical only: copy just the pages changed since the newest Completed physical backup of the cluster (a full copy when there is none); restoring it restores its chain"),
     compression: z.enum(["zstd", "gzip", "none"]).optional().describe("Default the cluster's spec.backup.compression (zstd)"),
     deletionPolicy: z.enum(["Delete", "Retain"]).default("Delete").describe("Delete removes the objects in S3 when this resource is deleted"),
   })
-  .meta({ "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "a backup's spec is immutable; create a new DatabaseBackup" }] });
+  .refine((spec) => !spec.incremental || spec.method === "physical", { message: "incremental backups are physical: set method: physical", path: ["incremental"] })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self == oldSelf", message: "a backup's spec is immutable; create a new DatabaseBackup" },
+      { rule: "!has(self.incremental) || !self.incremental || self.method == 'physical'", message: "incremental backups are physical: set method: physical", fieldPath: ".incremental" },
+    ],
+  });
 export type DatabaseBackupSpec = z.infer<typeof databaseBackupSpec>;
 
 export const databaseBackupStatus = z.object({
@@ -36,6 +46,8 @@ export const databaseBackupStatus = z.object({
   job: z.string().optional(),
   error: z.object({ step: z.string(), message: z.string() }).optional(),
   consistentAt: z.string().optional().describe("When the backup's data is consistent (point-in-time restores start here)"),
+  method: z.enum(["logical", "physical"]).optional().describe("How the stored copy was made (from its manifest)"),
+  parent: z.string().optional().describe("Incremental physical backups: the backup this one applies on top of (retention keeps it while this one is kept)"),
   scheduledFor: z.string().optional().describe("The due time of the schedule this backup was created for"),
   verification: z
     .object({

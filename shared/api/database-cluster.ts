@@ -44,6 +44,14 @@ export const backupPolicy = z.object({
     .meta({ "x-kubernetes-validations": [{ rule: `self.matches('${CRON_PATTERN.replace(/\\/g, "\\\\")}')`, message: CRON_MESSAGE }] })
     .optional()
     .describe("Cron schedule for automatic backups, e.g. \"0 3 * * *\""),
+  incrementalSchedule: z
+    .string()
+    .max(128)
+    .refine((text) => CRON_REGEX.test(text), CRON_MESSAGE)
+    .meta({ "x-kubernetes-validations": [{ rule: `self.matches('${CRON_PATTERN.replace(/\\/g, "\\\\")}')`, message: CRON_MESSAGE }] })
+    .optional()
+    .describe("method physical: cron schedule for incremental copies between the full ones of schedule, e.g. full \"0 3 * * 0\", incremental \"0 3 * * 1-6\""),
+  method: z.enum(["logical", "physical"]).optional().describe("Method of scheduled backups; default logical. physical: a file-level copy (MySQL/MariaDB), restores at file-copy speed"),
   timeZone: z.string().min(1).max(64).optional().describe("IANA time zone the schedule is read in; default UTC"),
   retention: z
     .object({
@@ -204,6 +212,16 @@ export const databaseClusterResourceSpec = z
         rule: "!has(self.backup) || !has(self.backup.pointInTime) || !self.backup.pointInTime.enabled || !has(self.engine) || self.engine == 'mysql' || self.engine == 'mongodb'",
         message: "pointInTime is available for mysql and mongodb only",
         fieldPath: ".backup.pointInTime",
+      },
+      {
+        rule: "!has(self.backup) || !has(self.backup.method) || self.backup.method == 'logical' || !has(self.engine) || self.engine == 'mysql'",
+        message: "method physical is available for mysql only",
+        fieldPath: ".backup.method",
+      },
+      {
+        rule: "!has(self.backup) || !has(self.backup.incrementalSchedule) || (has(self.backup.method) && self.backup.method == 'physical')",
+        message: "incrementalSchedule needs method: physical (incremental copies build on physical ones)",
+        fieldPath: ".backup.incrementalSchedule",
       },
       ...configKeyRules(),
     ],

@@ -6,6 +6,9 @@
  * restore naming the checksum; a failing dump writes no manifest.
  */
 import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +16,11 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { EngineEndpoint } from "../../backup/engine-backup.js";
 import { LogArchiver, listArchivedSegments, toArchivedSegments } from "../../backup/log-archive.js";
-import { backupManifestKey } from "../../backup/manifest.js";
+import { backupManifestKey, type BackupManifest } from "../../backup/manifest.js";
+import { executeRestore } from "../../backup/agent/restore-commands.js";
+import { startSidecar } from "../../operators/mysql/agent/sidecar.js";
+import { restoreMariaDbIntoDataDir } from "../../operators/mysql/backup/bootstrap-restore.js";
+import { BOOTSTRAP_ENV } from "../../backup/cluster-secrets.js";
 import { StepError, readBackupManifest, runBackup, runRestore, type StorageContext } from "../../backup/pipeline.js";
 import { getStream, getText, listObjects } from "../../backup/s3/objects.js";
 import { planPointInTimeRestore } from "../../backup/planning/restore-plan.js";
@@ -272,5 +279,74 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
     const [rows] = (await check.query("SELECT id FROM shop.events ORDER BY id")) as unknown as [{ id: number }[]];
     await check.end();
     expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
+  });
+  it("backs up physically (a full copy, then an incremental one by LSN) through the instance's agent and restores the chain with identical checksums", async () => {
+    const token = randomBytes(16).toString("hex");
+    const work = mkdtempSync(join(tmpdir(), "physical-"));
+    const sidecar = await startSidecar({ token, rootPassword: source.password, socket: source.socket, dataDir: join(source.dataDir, "data"), tmpDir: work, host: "127.0.0.1", port: 0, log: () => undefined });
+    try {
+      const physicalSource = `127.0.0.1:${(sidecar.address() as { port: number }).port}`;
+      const endpoint = { ...endpointOf(source), options: { physicalSource, agentToken: token } };
+      const backup = (name: string, parent?: BackupManifest) =>
+        runBackup({ engine, endpoint, storage: storage(undefined, "physical/"), cluster, backup: name, method: "physical", parent, compression: "zstd", signal: new AbortController().signal, log });
+      const full = await backup("p-full");
+      expect(full).toMatchObject({ method: "physical", data: { contentType: "application/x-xbstream" }, position: { gtidSet: expect.stringMatching(/^0-1-\d+$/), physical: { backupType: "full-backuped", source: physicalSource } } });
+      expect(full.chain).toBeUndefined();
+      const connection = await source.connect();
+      await connection.query("UPDATE shop.items SET name = CONCAT(name, ' changed') WHERE id % 5 = 0");
+      await connection.query("CREATE TABLE shop.after_full (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO shop.after_full VALUES (1), (2), (3)");
+      await connection.end();
+      const incremental = await backup("p-inc", full);
+      expect(incremental.chain).toEqual({ base: "p-full", parent: "p-full" });
+      expect(incremental.position.physical).toMatchObject({ backupType: "incremental", fromLsn: (full.position.physical as { toLsn: string }).toLsn });
+      expect(incremental.data.rawSize).toBeLessThan(full.data.rawSize);
+      const expected = await engine.checksums({ endpoint: endpointOf(source), signal: new AbortController().signal });
+      const restoreDir = join(work, "restore");
+      mkdirSync(restoreDir);
+      const outcome = await executeRestore({
+        engine,
+        storage: storage(undefined, "physical/"),
+        offline: { dataDir: engine.throwawayDataDir(restoreDir), workDir: restoreDir, start: ({ restoredData }) => engine.throwaway(restoreDir, log, { restoredData }) },
+        source: cluster,
+        backup: "p-inc",
+        replaceExisting: false,
+        signal: new AbortController().signal,
+        log,
+      });
+      expect(outcome.tables.map((table) => table.table)).toContain("shop.after_full");
+      expect(outcome.tables).toEqual(expected);
+
+      // The same chain as a new cluster's first instance restores it in its init step (its
+      // Secret's variables set here as the pod gets them): then the source's accounts are gone.
+      const target = s3.target("physical/");
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        STEWARD_STORAGE: JSON.stringify({ endpoint: target.endpoint, region: target.region, bucket: target.bucket, prefix: target.prefix, forcePathStyle: true }),
+        AWS_ACCESS_KEY_ID: target.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
+        [BOOTSTRAP_ENV.namespace]: cluster.namespace,
+        [BOOTSTRAP_ENV.cluster]: cluster.name,
+        [BOOTSTRAP_ENV.backup]: "p-inc",
+      });
+      const instance = join(work, "instance");
+      const lines: string[] = [];
+      try {
+        mkdirSync(join(instance, "data"), { recursive: true });
+        mkdirSync(join(instance, "steward"), { recursive: true });
+        await restoreMariaDbIntoDataDir({ source: "{}", dataDir: join(instance, "data"), stateDir: join(instance, "steward"), flavor: "mariadb", log: (line) => lines.push(line) });
+      } finally {
+        process.env = saved;
+      }
+      expect(lines.join("\n")).toMatch(/from physical backup p-inc/);
+      const restarted = await engine.throwaway(instance, log, { restoredData: true });
+      try {
+        expect(await engine.checksums({ endpoint: restarted.endpoint, signal: new AbortController().signal })).toEqual(expected);
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await new Promise((resolve) => sidecar.close(resolve));
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -50,6 +50,9 @@ describe("a DatabaseCluster the API server refuses at creation", () => {
     ["a malformed retention age", { engine: "mysql", backup: { storage: "s3", retention: { maxAge: "30 days" } } }, /spec\.backup\.retention\.maxAge/],
     ["keepLast of zero", { engine: "mysql", backup: { storage: "s3", retention: { keepLast: 0 } } }, /spec\.backup\.retention\.keepLast/],
     ["point in time for redis", { engine: "redis", backup: { storage: "s3", pointInTime: { enabled: true } } }, /spec\.backup\.pointInTime.*mysql and mongodb only/],
+    ["physical backups for redis", { engine: "redis", backup: { storage: "s3", method: "physical" } }, /spec\.backup\.method.*physical is available for mysql only/],
+    ["incremental copies without method physical", { engine: "mysql", backup: { storage: "s3", schedule: "0 3 * * 0", incrementalSchedule: "0 3 * * 1-6" } }, /spec\.backup\.incrementalSchedule.*needs method: physical/],
+    ["an incremental schedule that is not cron", { engine: "mysql", backup: { storage: "s3", method: "physical", incrementalSchedule: "daily at 3" } }, /spec\.backup\.incrementalSchedule.*five-field cron expression/],
     ["a negative failover delay", { engine: "mysql", failover: { delaySeconds: -1 } }, /spec\.failover\.delaySeconds/],
     ["an unknown dataLoss policy", { engine: "mysql", failover: { dataLoss: "some" } }, /spec\.failover\.dataLoss.*Unsupported value/],
     ["a version that is not a version", { engine: "mysql", version: "latest" }, /spec\.version/],
@@ -147,6 +150,13 @@ describe("backups and restores the API server refuses", () => {
     expect(await refusal(restore("both", { inPlace: true, confirmOverwrite: true, newCluster: "copy" }))).toMatch(/spec\.target.*newCluster or inPlace, not both/);
     const accepted = await test.client.create<KubeObject & { spec: { target: { inPlace: boolean } } }>(restore("confirmed", { inPlace: true, confirmOverwrite: true }));
     expect(accepted.spec.target.inPlace).toBe(true);
+  });
+
+  it("refuses an incremental backup that is not physical, naming the field", async () => {
+    const backup = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name, namespace: test.namespace }, spec: { cluster: "orders", ...spec } });
+    expect(await refusal(backup("logical-incremental", { incremental: true }))).toMatch(/spec\.incremental.*incremental backups are physical/);
+    const accepted = await test.client.create<KubeObject & { spec: { incremental: boolean } }>(backup("physical-incremental", { method: "physical", incremental: true }));
+    expect(accepted.spec.incremental).toBe(true);
   });
 
   it("refuses a BackupStorage with an invalid bucket name or prefix", async () => {

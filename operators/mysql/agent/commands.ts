@@ -13,7 +13,7 @@ export function mysqlAgentCommands(): Command[] {
   const sidecar = new Command("mysql-sidecar")
     .description("Sidecar of a MySQL/MariaDB pod: health, streaming copies to new replicas, re-seed marks")
     .action(async () => {
-      const server = await startSidecar({ token: requiredEnv(AGENT_TOKEN_ENV), rootPassword: requiredEnv("STEWARD_ROOT_PASSWORD") });
+      const server = await startSidecar({ token: requiredEnv(AGENT_TOKEN_ENV), rootPassword: requiredEnv("STEWARD_ROOT_PASSWORD"), flavor: process.env.STEWARD_FLAVOR === "mysql" ? "mysql" : "mariadb" });
       console.log(`steward agent listening on ${JSON.stringify(server.address())}`);
       await serveUntilStopped(server);
     });

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { runTool, type ToolRun } from "../../../backup/tool-process.js";
+import type { MysqlFlavor } from "../../../shared/api/index.js";
+import { physicalCopyCommand } from "../backup/physical-commands.js";
 import { MYSQL_PATHS } from "../names.js";
 import { gtidFromBinlogInfo } from "../users.js";
 
@@ -17,6 +19,10 @@ export interface SeedSourceOptions {
   socket?: string;
   dataDir?: string;
   tmpDir?: string;
+  /** Copy only pages changed since this LSN (an incremental physical backup on top of a copy that ends there). */
+  incrementalLsn?: string;
+  /** mariadb (mariabackup) unless said; mysql runs xtrabackup 8.4 (unproven here, physical-commands.ts). */
+  flavor?: MysqlFlavor;
 }
 
 /** Starts mariabackup --backup --stream; the caller pipes `output` and awaits `exited`. */
@@ -26,11 +32,12 @@ export function startSeedStream(options: SeedSourceOptions): ToolRun & { cleanup
   const defaults = join(work, "client.cnf");
   writeFileSync(
     defaults,
-    `[mariabackup]\nuser=root\npassword=${options.rootPassword}\nsocket=${options.socket ?? MYSQL_PATHS.socket}\ndatadir=${options.dataDir ?? MYSQL_PATHS.dataDir}\ntmpdir=${options.tmpDir ?? MYSQL_PATHS.tmpDir}\n`,
+    `[${options.flavor === "mysql" ? "xtrabackup" : "mariabackup"}]\nuser=root\npassword=${options.rootPassword}\nsocket=${options.socket ?? MYSQL_PATHS.socket}\ndatadir=${options.dataDir ?? MYSQL_PATHS.dataDir}\ntmpdir=${options.tmpDir ?? MYSQL_PATHS.tmpDir}\n`,
     { mode: 0o600 },
   );
   const target = join(work, "meta");
-  const run = runTool("mariabackup", [`--defaults-file=${defaults}`, "--backup", "--stream=mbstream", `--target-dir=${target}`], { redact: [options.rootPassword] });
+  const { command, args } = physicalCopyCommand(options.flavor ?? "mariadb", { defaultsFile: defaults, targetDir: target, incrementalLsn: options.incrementalLsn });
+  const run = runTool(command, args, { redact: [options.rootPassword] });
   return { ...run, cleanup: () => rmSync(work, { recursive: true, force: true }) };
 }
 

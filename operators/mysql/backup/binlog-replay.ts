@@ -83,8 +83,11 @@ export async function replayBinlogs(segments: ArchivedSegment[], options: Replay
       decoder.exited,
       client.exited,
     ]);
+    // mariadb-binlog exits (cleanly) at the stop time without reading the rest of its input:
+    // writing that rest then breaks its pipe, which is no failure once it exited 0.
+    const stoppedEarly = (result: PromiseSettledResult<unknown>) => result.status === "rejected" && (result.reason as NodeJS.ErrnoException).code === "EPIPE" && results[2].status === "fulfilled";
     // The tools' own errors first: a broken pipe only says that one of them stopped.
-    const failure = [results[3], results[2], results[0], results[1]].find((result) => result.status === "rejected");
+    const failure = [results[3], results[2], results[0], results[1]].find((result) => result.status === "rejected" && !stoppedEarly(result));
     if (failure && failure.status === "rejected") throw new Error(`replaying ${manifest.stream}/${manifest.segment}: ${(failure.reason as Error).message}`);
     replayed++;
     if (manifest.lastEventAt && new Date(manifest.lastEventAt).getTime() >= new Date(stop.replace(" ", "T") + "Z").getTime()) {

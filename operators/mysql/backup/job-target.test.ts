@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBinlogArchiverContainer } from "./job-target.js";
+import { buildBinlogArchiverContainer, physicalSources } from "./job-target.js";
 
 describe("the PITR archiver sidecar", () => {
   it("reads binlogs from the data volume, the server through its socket, the storage from the cluster's Secret", () => {
@@ -12,5 +12,28 @@ describe("the PITR archiver sidecar", () => {
       { name: "data", mountPath: "/var/lib/mysql", readOnly: true },
       { name: "run", mountPath: "/run/mysqld" },
     ]);
+  });
+});
+
+describe("physicalSources", () => {
+  const cluster = (instances: { name: string; role: "primary" | "replica"; ready: boolean; replication?: string; lagSeconds?: number }[]) =>
+    ({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name: "orders", namespace: "shop" }, spec: { engine: "mysql" }, status: { currentPrimary: "orders-0", instances } }) as never;
+  const host = (pod: string) => `${pod}.orders-headless.shop.svc.cluster.local`;
+
+  it("takes copies on streaming replicas, least lag first, never on the primary while one is healthy", () => {
+    const sources = physicalSources(
+      cluster([
+        { name: "orders-0", role: "primary", ready: true },
+        { name: "orders-1", role: "replica", ready: true, replication: "Running", lagSeconds: 4 },
+        { name: "orders-2", role: "replica", ready: true, replication: "Running", lagSeconds: 0 },
+        { name: "orders-3", role: "replica", ready: true, replication: "Error" },
+        { name: "orders-4", role: "replica", ready: false, replication: "Running" },
+      ]),
+    );
+    expect(sources).toEqual([host("orders-2"), host("orders-1")]);
+  });
+
+  it("falls back to the primary when no replica is healthy (a single instance)", () => {
+    expect(physicalSources(cluster([{ name: "orders-0", role: "primary", ready: true }]))).toEqual([host("orders-0")]);
   });
 });

@@ -2,7 +2,7 @@ import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
 import { backupStorageSecretName } from "../../../backup/cluster-secrets.js";
 import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
-import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import { ENV, jobCredentialsEnv } from "../../../backup/agent/variables.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
@@ -13,11 +13,39 @@ import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../
  */
 export function mysqlJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = mysqlNames(cluster);
+  const sources = physicalSources(cluster);
   return {
     // spec.flavor defaults to mysql (shared/api effectiveSpec).
-    args: ["--engine", "mysql", "--flavor", cluster.spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
-    env: jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
+    args: [
+      "--engine",
+      "mysql",
+      "--flavor",
+      cluster.spec.flavor ?? "mysql",
+      "--host",
+      host ?? names.primaryHost,
+      "--port",
+      String(MYSQL_PORT),
+      ...(sources.length > 0 ? ["--physical-source", sources.join(",")] : []),
+    ],
+    env: [...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root), { name: ENV.agentToken, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.agent } } }],
   };
+}
+
+/**
+ * Where a physical copy may be taken, preferred first: replicas that are ready and replicating
+ * (least lag first), never loading the primary while one is; the primary only when none is
+ * (a single instance, or every replica broken). The agent takes an incremental copy on the
+ * instance its parent came from when that one is in the list.
+ */
+export function physicalSources(cluster: DatabaseCluster): string[] {
+  const names = mysqlNames(cluster);
+  const instances = cluster.status?.instances ?? [];
+  const replicas = instances
+    .filter((instance) => instance.role === "replica" && instance.ready && instance.replication === "Running")
+    .sort((a, b) => (a.lagSeconds ?? 0) - (b.lagSeconds ?? 0) || a.name.localeCompare(b.name));
+  if (replicas.length > 0) return replicas.map((instance) => names.podHost(instance.name));
+  const primary = cluster.status?.currentPrimary;
+  return primary ? [names.podHost(primary)] : [];
 }
 
 /** The primary's own address, for an in-place restore (the primary Service is fenced meanwhile). */

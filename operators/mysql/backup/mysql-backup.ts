@@ -4,7 +4,8 @@ import type { Connection, RowDataPacket } from "mysql2/promise";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
 import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdentity, LoadOptions, TableChecksum, ThrowawayInstance, VerifyOptions } from "../../../backup/engine-backup.js";
 import type { Logger } from "../../../shared/log.js";
-import { startThrowawayMariaDb } from "./throwaway.js";
+import { startThrowawayMariaDb, throwawayDataDir } from "./throwaway.js";
+import { loadPhysicalLayer, startPhysicalCopy } from "./physical.js";
 import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
 import { withConnection } from "./connection.js";
@@ -64,7 +65,7 @@ export class MysqlBackup implements EngineBackup {
   }
 
   async dump(options: DumpOptions): Promise<DumpHandle> {
-    if (options.method === "physical") throw new Error("physical backups (mariabackup) are not implemented yet; use method: logical");
+    if (options.method === "physical") return startPhysicalCopy(options, this.flavor);
     const databases = this.flavor === "mysql" ? await withConnection(options.endpoint, userDatabases) : [];
     const { command, args } = buildDumpCommand(this.flavor, options.endpoint, databases);
     options.log.info({ command, args }, "Starting the dump");
@@ -104,6 +105,7 @@ export class MysqlBackup implements EngineBackup {
 
   /** The client runs the dump's structure, several connections its rows (parallel-load.ts). */
   async load(stream: Readable, options: LoadOptions): Promise<void> {
+    if (options.method === "physical") return loadPhysicalLayer(stream, options, this.flavor);
     if (!options.endpoint) throw new Error("MySQL loads into a running server: an endpoint is needed");
     if (options.replaceExisting) await this.dropUserDatabases(options.endpoint);
     await loadDumpInParallel(stream, { endpoint: options.endpoint, flavor: this.flavor, signal: options.signal, log: options.log });
@@ -134,9 +136,13 @@ export class MysqlBackup implements EngineBackup {
     });
   }
 
-  async throwaway(workDir: string, log: Logger): Promise<ThrowawayInstance> {
+  async throwaway(workDir: string, log: Logger, options?: { restoredData?: boolean }): Promise<ThrowawayInstance> {
     if (this.flavor !== "mariadb") throw new Error("verification needs a mysqld of the backup's flavour; this image has MariaDB only");
-    return startThrowawayMariaDb(workDir, log);
+    return startThrowawayMariaDb(workDir, log, options?.restoredData === true);
+  }
+
+  throwawayDataDir(workDir: string): string {
+    return throwawayDataDir(workDir);
   }
 
   readonly pointInTime = {

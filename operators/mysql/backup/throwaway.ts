@@ -11,16 +11,22 @@ import { runTool } from "../../../backup/tool-process.js";
  * emptyDir), reachable only through a Unix socket there (no TCP port), binary logging off,
  * small buffers. Gone with the Job's pod.
  */
-export async function startThrowawayMariaDb(workDir: string, log: Logger): Promise<ThrowawayInstance> {
-  return startPrivateMariaDb({ dataDir: join(workDir, "data"), runDir: workDir, log });
+export async function startThrowawayMariaDb(workDir: string, log: Logger, restoredData = false): Promise<ThrowawayInstance> {
+  return startPrivateMariaDb({ dataDir: throwawayDataDir(workDir), runDir: workDir, log, restoredData });
+}
+
+export function throwawayDataDir(workDir: string): string {
+  return join(workDir, "data");
 }
 
 /**
  * A mariadbd only this process can reach (Unix socket, no networking), on a fresh data
  * directory. The OS user running it gets a passwordless unix_socket account from
- * mariadb-install-db: that is who connects.
+ * mariadb-install-db: that is who connects. On `restoredData` (a prepared physical copy, whose
+ * accounts are the source cluster's) nothing is installed and the grant tables are skipped:
+ * no network, the socket in a private folder, so only this process reaches it.
  */
-export async function startPrivateMariaDb(options: { dataDir: string; runDir: string; log: Logger }): Promise<ThrowawayInstance> {
+export async function startPrivateMariaDb(options: { dataDir: string; runDir: string; log: Logger; restoredData?: boolean }): Promise<ThrowawayInstance> {
   const { dataDir, runDir, log } = options;
   const workDir = runDir;
   const socket = join(runDir, "restore-mysqld.sock");
@@ -30,7 +36,7 @@ export async function startPrivateMariaDb(options: { dataDir: string; runDir: st
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(tmpDir, { recursive: true });
   const asRoot = [`--user=${user}`];
-  await runTool("mariadb-install-db", ["--no-defaults", `--datadir=${dataDir}`, ...asRoot, "--auth-root-authentication-method=socket", "--skip-test-db"], { stdout: "ignore", env: { ...process.env, TMPDIR: tmpDir } }).exited;
+  if (!options.restoredData) await runTool("mariadb-install-db", ["--no-defaults", `--datadir=${dataDir}`, ...asRoot, "--auth-root-authentication-method=socket", "--skip-test-db"], { stdout: "ignore", env: { ...process.env, TMPDIR: tmpDir } }).exited;
   const child = spawn(
     "mariadbd",
     [
@@ -45,6 +51,7 @@ export async function startPrivateMariaDb(options: { dataDir: string; runDir: st
       "--innodb-buffer-pool-size=128M",
       "--innodb-flush-log-at-trx-commit=0",
       "--max-allowed-packet=1G",
+      ...(options.restoredData ? ["--skip-grant-tables"] : []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
