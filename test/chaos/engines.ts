@@ -155,12 +155,21 @@ export const CHAOS_ENGINES: Record<ChaosEngine["name"], ChaosEngine> = {
     cluster: (namespace, name) => mysql.mariadbCluster(namespace, name),
     waitReady: (client, namespace, name, timeoutMs) => mysql.waitForReady(client, namespace, name, 3, timeoutMs),
     prepare: async (connection) => {
-      await mysql.createIdsTable(connection);
-      const sql = await mysql.connect(connection);
-      try {
-        await sql.query("CREATE TABLE IF NOT EXISTS chaos_probe (pod VARCHAR(64) PRIMARY KEY, at TIMESTAMP(6))");
-      } finally {
-        sql.destroy();
+      // Right after Ready the Service's endpoints may still be moving: retry for a while.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await mysql.createIdsTable(connection);
+          const sql = await mysql.connect(connection);
+          try {
+            await sql.query("CREATE TABLE IF NOT EXISTS chaos_probe (pod VARCHAR(64) PRIMARY KEY, at TIMESTAMP(6))");
+          } finally {
+            sql.destroy();
+          }
+          return;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
       }
     },
     writer: (connection) => mysql.startWriter(connection),

@@ -33,6 +33,8 @@ export class OperatorProcess {
   private child: ChildProcess;
   readonly logFile: string;
   static started = 0;
+  /** Operators still running, SIGKILLed if the run itself stops (they must not outlive it). */
+  static readonly live = new Set<ChildProcess>();
 
   constructor(world: ChaosWorld, namespace: string, engine: ChaosEngine) {
     this.logFile = join(world.logDir, `operator-${namespace}.log`);
@@ -41,6 +43,8 @@ export class OperatorProcess {
     this.child = spawn(process.execPath, [script, world.cluster.kubeconfig, namespace, engine.name], { stdio: ["ignore", out, out] });
     closeSync(out);
     OperatorProcess.started++;
+    OperatorProcess.live.add(this.child);
+    this.child.once("exit", () => OperatorProcess.live.delete(this.child));
   }
 
   /** SIGKILL, and wait until the process is gone. */
@@ -59,6 +63,10 @@ export class OperatorProcess {
     }
   }
 }
+
+process.once("exit", () => {
+  for (const child of OperatorProcess.live) child.kill("SIGKILL");
+});
 
 export interface ScenarioCluster {
   namespace: string;

@@ -27,12 +27,14 @@ export function operatorKill(engine: ChaosEngine): Scenario {
       const sampler = startDoublePrimarySampler(world.client, cluster.namespace, cluster.name, engine, cluster.connection);
       const writer = engine.writer(cluster.connection);
       const killDelays: number[] = [];
+      let reopened = 0;
       try {
         for (let run = 1; run <= runs; run++) {
           await engine.waitReady(world.client, cluster.namespace, cluster.name, 180_000).catch(() => undefined);
           await sleep(500);
           const action = ACTIONS[(run - 1) % ACTIONS.length]!;
           const before = await currentPrimary(world, cluster);
+          const restartsBefore = (await world.client.get<KubeObject & { status?: { containerStatuses?: { name: string; restartCount?: number }[] } }>(RESOURCES.Pod, cluster.namespace, before!))?.status?.containerStatuses?.find((candidate) => candidate.name === engine.container)?.restartCount ?? 0;
           const faultAt = Date.now();
           if (action === "failover") await world.runtime.crashContainer({ namespace: cluster.namespace, pod: before!, container: engine.container });
           else await world.client.mergePatch(RESOURCES.DatabaseCluster, cluster.namespace, cluster.name, { metadata: { annotations: { [ANNOTATIONS.switchover]: "auto" } } });
@@ -42,10 +44,21 @@ export function operatorKill(engine: ChaosEngine): Scenario {
           await cluster.replaceOperator();
           result.runs++;
           result.kills++;
-          // A status read right after the fault can still be the one from before it: the fault is
-          // handled once another instance is primary (both a killed primary and a switchover move it).
-          const moved = await waitUntil(async () => (await currentPrimary(world, cluster)) !== before, 120_000, 100);
-          if (!moved) recorder.fail(run, `${action}, operator killed after ${delay} ms: ${before} still primary after 120 s`, await evidence(world, cluster));
+          // A status read right after the fault can still be the one from before it. A switchover
+          // is handled once another instance is primary. A killed primary either fails over, or
+          // (MariaDB, when its server is back before failover.delaySeconds counted down under the
+          // new operator) is made writable again: then wait until its restarted container is ready.
+          const moved = await waitUntil(async () => (await currentPrimary(world, cluster)) !== before, action === "switchover" ? 120_000 : 30_000, 100);
+          if (!moved && action === "switchover") recorder.fail(run, `switchover, operator killed after ${delay} ms: ${before} still primary after 120 s`, await evidence(world, cluster));
+          if (!moved && action === "failover") {
+            reopened++;
+            const restarted = await waitUntil(async () => {
+              const pod = await world.client.get<KubeObject & { status?: { containerStatuses?: { name: string; ready?: boolean; restartCount?: number }[] } }>(RESOURCES.Pod, cluster.namespace, before!);
+              const container = pod?.status?.containerStatuses?.find((candidate) => candidate.name === engine.container);
+              return Boolean(container?.ready && (container.restartCount ?? 0) > restartsBefore);
+            }, 120_000, 200);
+            if (!restarted) recorder.fail(run, `failover, operator killed after ${delay} ms: ${before} neither replaced nor back within 150 s`, await evidence(world, cluster));
+          }
           const ready = await engine.waitReady(world.client, cluster.namespace, cluster.name, 180_000).catch(() => undefined);
           const annotationLeft = ready && action === "switchover" ? (await world.client.get<KubeObject>(RESOURCES.DatabaseCluster, cluster.namespace, cluster.name))?.metadata.annotations?.[ANNOTATIONS.switchover] : undefined;
           const promotions = await eventsSince(world, cluster.namespace, "FailedOver", faultAt);
@@ -59,6 +72,7 @@ export function operatorKill(engine: ChaosEngine): Scenario {
       } finally {
         await settle(world, recorder, engine, cluster, writer, sampler);
         result.notes["operator kill delays after the fault (ms)"] = killDelays.join(", ");
+        result.notes["killed primaries made writable again instead of failed over"] = reopened;
         await cluster.remove();
       }
     },
