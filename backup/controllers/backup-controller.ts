@@ -1,6 +1,7 @@
 import { LABELS, databaseBackup, databaseCluster, effectiveSpec, type DatabaseBackup, type DatabaseBackupStatus, type DatabaseCluster } from "../../shared/api/index.js";
 import { RESOURCES, isAlreadyExists, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { setCondition } from "../../shared/conditions.js";
+import { readSecret } from "../../shared/secrets.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import { backupManifestKey, backupPrefix, completedStatusOf, s3Url } from "../manifest.js";
@@ -98,6 +99,16 @@ export async function reconcileBackup(options: BackupControllerOptions, request:
     if (phase === "Running") {
       // Our Job is gone while the backup ran (deleted by someone): never start a second one.
       await patchStatus(client, RESOURCES.DatabaseBackup, raw, failed(status, "job", `the backup Job ${name} disappeared while the backup ran`, generation));
+      return;
+    }
+    // The Job mounts the storage's credentials Secret: without it its pod never starts and the
+    // backup would stay Running for ever. Fail now, saying which Secret, so the next one can run.
+    const secretName = storage.spec.s3.credentialsSecret.name;
+    const credentials = await readSecret(client, request.namespace, secretName);
+    if (!credentials?.accessKeyId || !credentials.secretAccessKey) {
+      const message = `BackupStorage ${storageName}: Secret ${request.namespace}/${secretName} ${credentials ? "must hold the keys accessKeyId and secretAccessKey" : "does not exist"}; create it and back up again`;
+      await patchStatus(client, RESOURCES.DatabaseBackup, raw, failed(status, "prepare", message, generation));
+      await events.warning(raw, "BackupFailed", `Backup ${backup.metadata.name} failed: ${message}`);
       return;
     }
     for (const object of buildAgentRbac(request.namespace)) await client.apply(object);

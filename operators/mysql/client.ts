@@ -22,6 +22,7 @@ export interface InstanceFacts {
 
 export const CONNECT_TIMEOUT_MS = 1_000;
 export const QUERY_TIMEOUT_MS = 3_000;
+export const CLOSE_TIMEOUT_MS = 1_000;
 
 /** One session with one instance. Callers close it (use `withInstance`). */
 export class InstanceSession {
@@ -50,8 +51,17 @@ export class InstanceSession {
 
   async query(statement: string | Statement, timeoutMs = QUERY_TIMEOUT_MS): Promise<Record<string, unknown>[]> {
     const { sql, values } = typeof statement === "string" ? { sql: statement, values: undefined } : statement;
-    const [rows] = await this.connection.query<RowDataPacket[]>({ sql, values, timeout: timeoutMs });
-    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    try {
+      const [rows] = await this.connection.query<RowDataPacket[]>({ sql, values, timeout: timeoutMs });
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    } catch (error) {
+      // mysql2's timeout only rejects: the statement stays at the head of the connection's queue,
+      // so every later statement, and close()'s QUIT, would wait behind it for ever (seen with a
+      // fence's read_only=1 queued behind a commit waiting for a semi-sync ACK after a network
+      // cut: the reconcile hung and the cluster was never reconciled again). The session is done.
+      if ((error as { code?: string }).code === "PROTOCOL_SEQUENCE_TIMEOUT") this.connection.destroy();
+      throw error;
+    }
   }
 
   async run(statements: (string | Statement)[], timeoutMs = QUERY_TIMEOUT_MS): Promise<void> {
@@ -92,11 +102,13 @@ export class InstanceSession {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.connection.end();
-    } catch {
-      this.connection.destroy();
-    }
+    // QUIT waits for the server's answer; a server that never sends it must not hold the reconcile.
+    const ended = this.connection.end().then(
+      () => true,
+      () => false,
+    );
+    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref());
+    if (!(await Promise.race([ended, timer]))) this.connection.destroy();
   }
 
   destroy(): void {

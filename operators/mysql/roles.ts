@@ -17,14 +17,19 @@ export interface FenceResult {
 }
 
 /**
- * Stops an instance from taking writes: read-only first (in-flight commits finish or fail),
- * the semi-sync source side off (a demoted instance must not wait for acknowledgements), then
- * every client session is killed so clients reconnect through the primary Service.
+ * Stops an instance from taking writes: client sessions killed first, then read-only, the
+ * semi-sync source side off (a demoted instance must not wait for acknowledgements), and the
+ * sessions that connected meanwhile killed too, so clients reconnect through the primary Service.
+ * Killing first: an old primary cut off from its replicas holds commits waiting for a semi-sync
+ * ACK that never comes (the timeout is unbounded with dataLoss none), and read_only=1 waits
+ * behind them for ever. A killed commit was never acknowledged to its client; what it left in
+ * the binlog is an errant transaction the rejoin handles.
  */
 export async function fence(session: InstanceSession): Promise<FenceResult> {
+  let killedSessions = await session.killClientSessions(OPERATOR_USERS);
   await session.run(session.sql.setReadOnly(true));
   await session.run(session.sql.setSemiSyncSource(false, 0));
-  const killedSessions = await session.killClientSessions(OPERATOR_USERS);
+  killedSessions += await session.killClientSessions(OPERATOR_USERS);
   return { readOnly: true, killedSessions };
 }
 

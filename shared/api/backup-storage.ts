@@ -1,12 +1,28 @@
 import { z } from "zod";
 import { API_VERSION, condition, localObjectReference, objectMeta, secretKeySelector } from "./common.js";
 
+const PREFIX_DOTS_MESSAGE = "prefix must not contain a . or .. segment";
+
 export const backupStorageSpec = z.object({
   s3: z.object({
-    endpoint: z.url({ protocol: /^https?$/ }).optional().describe("S3 endpoint URL; omit for AWS"),
+    // The CRD generator drops zod's URL check (no "format" the API server enforces): CEL says it.
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .meta({ "x-kubernetes-validations": [{ rule: "self.matches('^https?://[^/?#@\\\\s]+(/.*)?$')", message: "endpoint must be an http:// or https:// URL without credentials, e.g. https://s3.example:9000" }] })
+      .optional()
+      .describe("S3 endpoint URL; omit for AWS"),
     region: z.string().min(1).max(64).default("us-east-1"),
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "bucket must be a valid S3 bucket name"),
-    prefix: z.string().max(512).regex(/^([^/].*\/)?$/, "prefix must be empty or end with / and not start with /").default(""),
+    // No "." or ".." segment: some S3 servers and proxies normalise them, which would put one
+    // storage's objects under another's prefix.
+    prefix: z
+      .string()
+      .max(512)
+      .regex(/^([^/].*\/)?$/, "prefix must be empty or end with / and not start with /")
+      .refine((text) => !/(^|\/)\.\.?\//.test(text), PREFIX_DOTS_MESSAGE)
+      .meta({ "x-kubernetes-validations": [{ rule: "!self.matches('(^|/)[.][.]?/')", message: PREFIX_DOTS_MESSAGE }] })
+      .default(""),
     forcePathStyle: z.boolean().default(false),
     credentialsSecret: localObjectReference.describe("Secret with keys accessKeyId and secretAccessKey"),
   }),

@@ -44,12 +44,29 @@ export const resourceRequirements = z
   })
   .meta({ "x-kubernetes-validations": [requestWithinLimit("cpu"), requestWithinLimit("memory")] });
 
+// A DNS-1123 subdomain, what Kubernetes accepts as the name of a Secret, a cluster or a backup.
+const OBJECT_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const OBJECT_NAME_MESSAGE = "must be a DNS-1123 name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit";
+
+/**
+ * The name of another object in the namespace. Checked at admission (CEL, with a message) so a
+ * name like `../other` or `a/b` never reaches a lookup, a Job argument or an S3 key.
+ */
+export function objectName(max = 253) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((text) => new RegExp(OBJECT_NAME_PATTERN).test(text), OBJECT_NAME_MESSAGE)
+    .meta({ "x-kubernetes-validations": [{ rule: `self.matches('${OBJECT_NAME_PATTERN}')`, message: OBJECT_NAME_MESSAGE }] });
+}
+
 export const localObjectReference = z.object({
-  name: z.string().min(1).max(253),
+  name: objectName(),
 });
 
 export const secretKeySelector = z.object({
-  name: z.string().min(1).max(253),
+  name: objectName(),
   key: z.string().min(1).max(253),
 });
 

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { API_VERSION, MAX_CLUSTER_NAME, condition, objectMeta } from "./common.js";
+import { API_VERSION, MAX_CLUSTER_NAME, condition, objectMeta, objectName } from "./common.js";
 
 export const BACKUP_PHASES = ["Pending", "Running", "Completed", "Failed"] as const;
 export type BackupPhase = (typeof BACKUP_PHASES)[number];
 
 export const databaseBackupSpec = z
   .object({
-    cluster: z.string().min(1).max(MAX_CLUSTER_NAME).describe("The DatabaseCluster to back up, in this namespace"),
-    storage: z.string().min(1).max(253).optional().describe("BackupStorage to write to; default the cluster's spec.backup.storage"),
+    cluster: objectName(MAX_CLUSTER_NAME).describe("The DatabaseCluster to back up, in this namespace"),
+    storage: objectName().optional().describe("BackupStorage to write to; default the cluster's spec.backup.storage"),
     method: z.enum(["logical", "physical"]).default("logical").describe("logical: the engine's dump; physical: a file-level copy where the engine supports it"),
     incremental: z
       .boolean()

@@ -5,6 +5,7 @@ import {
   condition,
   durationString,
   objectMeta,
+  objectName,
   quantity,
   resourceRequirements,
 } from "./common.js";
@@ -22,8 +23,8 @@ export type MysqlFlavor = z.infer<typeof mysqlFlavor>;
 /** Where a new cluster's data comes from: a backup, or a cluster's archive up to a point in time. */
 export const restoreSource = z
   .object({
-    backup: z.string().min(1).max(253).optional().describe("Name of a Completed DatabaseBackup in this namespace"),
-    cluster: z.string().min(1).max(MAX_CLUSTER_NAME).optional().describe("Cluster whose backups and archived logs to restore from (with pointInTime)"),
+    backup: objectName().optional().describe("Name of a Completed DatabaseBackup in this namespace"),
+    cluster: objectName(MAX_CLUSTER_NAME).optional().describe("Cluster whose backups and archived logs to restore from (with pointInTime)"),
     pointInTime: z.iso.datetime({ offset: true }).optional().describe("RFC 3339 time to recover to; needs cluster and pointInTime.enabled on it"),
   })
   .meta({
@@ -36,7 +37,7 @@ export const restoreSource = z
 export type RestoreSource = z.infer<typeof restoreSource>;
 
 export const backupPolicy = z.object({
-  storage: z.string().min(1).max(253).describe("Name of a BackupStorage in this namespace"),
+  storage: objectName().describe("Name of a BackupStorage in this namespace"),
   schedule: z
     .string()
     .max(128)

@@ -1,0 +1,18 @@
+/**
+ * Every scenario `npm run chaos` runs, in order. A new fault is one file in this folder (a
+ * function returning a Scenario, see scenario.ts) and one line here.
+ */
+import { CHAOS_ENGINES } from "../engines.js";
+import { fullCrash } from "./full-crash.js";
+import { networkCut } from "./network-cut.js";
+import { operatorKill } from "./operator-kill.js";
+import type { Scenario } from "./scenario.js";
+
+export const SCENARIOS: Scenario[] = [
+  networkCut(CHAOS_ENGINES.redis),
+  networkCut(CHAOS_ENGINES.mariadb),
+  operatorKill(CHAOS_ENGINES.redis),
+  operatorKill(CHAOS_ENGINES.mariadb),
+  fullCrash(CHAOS_ENGINES.redis),
+  fullCrash(CHAOS_ENGINES.mariadb),
+];
