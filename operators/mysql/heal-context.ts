@@ -9,7 +9,7 @@ import type { EngineContext, Observation } from "../engine.js";
 import { InstanceSession, type Endpoint } from "./client.js";
 import { semiSyncTimeoutMs, semiSyncWanted } from "./config.js";
 import type { MysqlCredentials } from "./resources/credentials-secret.js";
-import { AGENT_PORT, mysqlNames, type MysqlNames } from "./names.js";
+import { AGENT_PORT, MYSQL_TLS_FILES, mysqlNames, type MysqlNames } from "./names.js";
 import type { InstanceObservation } from "./observe.js";
 import type { InstanceView } from "./planner.js";
 
@@ -68,6 +68,11 @@ export class HealContext extends ClusterHealContext<MysqlNames> {
 
   semiSyncTimeoutMs(): number {
     return semiSyncTimeoutMs(this.spec);
+  }
+
+  /** The CA file replicas verify their primary with, when the cluster serves TLS. */
+  replicationCaFile(): string | undefined {
+    return this.context.tls ? MYSQL_TLS_FILES.ca : undefined;
   }
 
   /** The address replicas use for the primary (its pod's DNS name, never the Service). */
