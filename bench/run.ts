@@ -11,6 +11,7 @@ import { benchMysql } from "./mysql.js";
 import { benchOperator } from "./operator.js";
 import { benchRabbitmq } from "./rabbitmq.js";
 import { benchRedis } from "./redis.js";
+import { benchTls } from "./tls.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
 
@@ -23,6 +24,7 @@ const BENCHES: Record<string, Bench> = {
   backup: benchBackup,
   exporters: benchExporters,
   console: () => benchConsole(1000),
+  tls: benchTls,
 };
 
 const args = process.argv.slice(2);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import type { EngineEndpoint } from "../engine-backup.js";
 import { parseEncryptionKey } from "../format/encryption.js";
@@ -27,8 +30,19 @@ export function storageFromEnvironment(env: NodeJS.ProcessEnv = process.env): St
   return { client: createS3Client(target), target, key };
 }
 
+/**
+ * Where the engine is. With STEWARD_TLS_CA the CA goes to a private file (client tools such as
+ * mariadb-dump take a path) and the endpoint is reached over TLS, verifying the server with it.
+ */
 export function endpointFromOptions(options: { host?: string; port?: string; socket?: string }, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const ca = env[ENV.tlsCa];
+  let caFile: string | undefined;
+  if (ca && !options.socket) {
+    caFile = join(mkdtempSync(join(tmpdir(), "steward-tls-")), "ca.crt");
+    writeFileSync(caFile, ca, { mode: 0o600 });
+  }
   return {
+    caFile,
     host: options.host ?? "127.0.0.1",
     port: Number(options.port ?? 3306),
     socket: options.socket,

@@ -35,6 +35,7 @@ export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> 
   readonly servesTls = true;
   /** Clusters whose application account was seen on their current primary (uid/primary). */
   readonly accountsEnsured = new Set<string>();
+  readonly tlsPresented = new Map<string, string>();
 
   unsupported(spec: EffectiveSpec): string | undefined {
     if (spec.flavor === "mariadb" && !/^(10\.(6|11)|11\.[0-9]+)(\.|$)/.test(spec.version)) return `MariaDB ${spec.version} is not supported (use 10.6, 10.11 or 11.x)`;

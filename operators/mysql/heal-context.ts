@@ -26,6 +26,8 @@ export interface MysqlHealHost {
   readonly identity: string;
   /** Clusters whose application account was seen on their current primary (uid/primary). */
   readonly accountsEnsured: Set<string>;
+  /** Pods (by uid) seen presenting the certificate with this expiry: asked again only when it changes. */
+  readonly tlsPresented: Map<string, string>;
   podAddress(namespace: string, cluster: string, pod: string): string;
   endpoint(context: EngineContext, prepared: MysqlPrepared, pod: string): Endpoint;
 }

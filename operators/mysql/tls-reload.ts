@@ -15,8 +15,11 @@ function sameExpiry(served: Date, wanted: Date): boolean {
 export async function reloadRenewedCertificates(heal: HealContext): Promise<void> {
   const wanted = heal.context.tls?.notAfter;
   if (!wanted) return;
+  const presented = heal.engine.tlsPresented;
   for (const detail of heal.observation.details) {
-    if (!detail.view.reachable || detail.pod.terminating) continue;
+    if (!detail.view.reachable || detail.pod.terminating || !detail.pod.uid) continue;
+    // Known to present it already: no session at all (most passes).
+    if (presented.get(detail.pod.uid) === wanted.toISOString()) continue;
     try {
       const outcome = await heal.withSession(detail.name, async (session) => {
         const servedNow = async () => new Date(String((await session.query(session.sql.tlsNotAfter))[0]?.Value ?? ""));
@@ -24,11 +27,12 @@ export async function reloadRenewedCertificates(heal: HealContext): Promise<void
         await session.query(session.sql.reloadTls);
         return sameExpiry(await servedNow(), wanted) ? "reloaded" : "waiting";
       });
+      if (outcome !== "waiting") presented.set(detail.pod.uid, wanted.toISOString());
       if (outcome === "reloaded") await heal.normal("CertificateReloaded", `${detail.name} now presents the server certificate valid until ${wanted.toISOString()} (reloaded without a restart)`);
       // The files in the pod are not the new ones yet: look again soon.
       if (outcome === "waiting") heal.busy = true;
-    } catch (error) {
-      heal.problems.push(`Could not reload the TLS certificate on ${detail.name}: ${(error as Error).message}`);
+    } catch {
+      // Unreachable just now: observation reports that; the next pass asks again.
     }
   }
 }

@@ -2,7 +2,8 @@ import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
 import { backupStorageSecretName } from "../../../backup/cluster-secrets.js";
 import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
-import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import { jobCredentialsEnv, jobTlsEnv } from "../../../backup/agent/variables.js";
+import { tlsSecretName } from "../../cluster/tls.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
@@ -16,7 +17,7 @@ export function mysqlJobTarget(cluster: DatabaseCluster, host?: string): EngineJ
   return {
     // spec.flavor defaults to mysql (shared/api effectiveSpec).
     args: ["--engine", "mysql", "--flavor", cluster.spec.flavor ?? "mysql", "--host", host ?? names.primaryHost, "--port", String(MYSQL_PORT)],
-    env: jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root),
+    env: [...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root), ...(cluster.spec.tls?.enabled === false ? [] : jobTlsEnv(tlsSecretName(cluster)))],
   };
 }
 
