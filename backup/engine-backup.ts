@@ -24,6 +24,8 @@ export interface EngineEndpoint {
   password?: string;
   /** Unix socket, when the agent runs beside the engine. */
   socket?: string;
+  /** A file with the CA (PEM): connect over TLS and verify the server's certificate and name with it. */
+  caFile?: string;
   /** Engine-specific extras (e.g. a TLS mode, the management port of RabbitMQ). */
   options?: Record<string, string>;
 }

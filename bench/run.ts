@@ -12,6 +12,7 @@ import { benchNodeLoss } from "./node-loss.js";
 import { benchOperator } from "./operator.js";
 import { benchRabbitmq } from "./rabbitmq.js";
 import { benchRedis } from "./redis.js";
+import { benchTls } from "./tls.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
 
@@ -25,6 +26,7 @@ const BENCHES: Record<string, Bench> = {
   backup: benchBackup,
   exporters: benchExporters,
   console: () => benchConsole(1000),
+  tls: benchTls,
 };
 
 const args = process.argv.slice(2);

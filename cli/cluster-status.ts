@@ -49,7 +49,18 @@ function phaseWithReason(cluster: DatabaseCluster): string {
   return `${paintPhase(phase)} (${ready.reason}${ready.status !== "True" && ready.message ? `: ${ready.message}` : ""})`;
 }
 
-function summary(view: ClusterView): string {
+/** What `TLS` says: off, or who issued the certificate and when it expires (the TLS condition when it is not well). */
+function tlsLine(cluster: DatabaseCluster, now: Date): string {
+  const tls = cluster.status?.tls;
+  const condition = cluster.status?.conditions?.find((each) => each.type === "TLS");
+  if (!tls) return condition?.status === "False" ? `off (${condition.reason})` : "-";
+  const expiry = tls.notAfter ? `, expires ${isoSeconds(tls.notAfter)} (${age(tls.notAfter, now)})` : "";
+  const required = effectiveSpec(cluster).tls.required ? "required" : "offered";
+  const trouble = condition && condition.status !== "True" ? `; ${condition.reason}: ${condition.message}` : "";
+  return `${required}, certificate from ${tls.issuer} in Secret ${tls.secretName}${expiry}${trouble}`;
+}
+
+function summary(view: ClusterView, now: Date): string {
   const { cluster } = view;
   const status = cluster.status;
   const endpoints = [status?.endpoints?.primary ? `primary ${status.endpoints.primary}` : "", status?.endpoints?.readOnly ? `read-only ${status.endpoints.readOnly}` : ""].filter(Boolean).join(", ");
@@ -59,7 +70,8 @@ function summary(view: ClusterView): string {
     ["Phase", phaseWithReason(cluster)],
     ["Instances", `${status?.readyReplicas ?? 0}/${cluster.spec.replicas} ready${status?.currentPrimary ? `, primary ${status.currentPrimary}` : ""}`],
     ["Endpoints", endpoints || "-"],
-    ["Connection", status?.connectionSecret ? `Secret ${status.connectionSecret} (keys host, port, username, password, uri)` : "-"],
+    ["Connection", status?.connectionSecret ? `Secret ${status.connectionSecret} (keys host, port, username, password, uri${status.tls ? ", ca.crt" : ""})` : "-"],
+    ["TLS", tlsLine(cluster, now)],
   ]);
 }
 
@@ -149,7 +161,7 @@ function indent(text: string): string {
 
 /** The sections of `steward status CLUSTER`, like `kubectl cnpg status`: summary, instances, backups, point in time, events; -v adds conditions and pods. */
 export function renderClusterStatus(view: ClusterView, now: Date, verbose = false): string {
-  const sections = [summary(view), instances(view), backups(view, now), pointInTime(view, now), events(view, now)];
+  const sections = [summary(view, now), instances(view), backups(view, now), pointInTime(view, now), events(view, now)];
   if (verbose) sections.push(conditions(view, now), pods(view, now));
   return sections.join("\n\n");
 }

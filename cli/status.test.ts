@@ -12,6 +12,7 @@ const cluster = (name: string, status: DatabaseCluster["status"]): DatabaseClust
     replicas: 3,
     storage: { size: "1Gi" },
     failover: { delaySeconds: 5, dataLoss: "none" },
+    tls: { enabled: true, required: false },
     paused: false,
     allowScaleDown: false,
     deletionPolicy: "RetainData",

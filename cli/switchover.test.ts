@@ -7,7 +7,7 @@ function cluster(annotations: Record<string, string> | undefined, lastSwitchover
     apiVersion: "steward.dev/v1alpha1",
     kind: "DatabaseCluster",
     metadata: { name: "orders", namespace: "shop", annotations },
-    spec: { engine: "mysql", replicas: 3, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData" },
+    spec: { engine: "mysql", replicas: 3, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, tls: { enabled: true, required: false }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData" },
     status: { currentPrimary: "orders-0", lastSwitchover },
   };
 }

@@ -4,6 +4,7 @@ import type { BackupEngines, EngineBackupSupport } from "../backup/engine-backup
 import type { KubeClient, KubeObject } from "../shared/k8s/client.js";
 import type { EventRecorder } from "../shared/events.js";
 import type { Logger } from "../shared/log.js";
+import type { ClusterTls } from "./cluster/tls.js";
 
 /**
  * The contract every engine folder (operators/mysql, redis, rabbitmq, mongodb) implements, as
@@ -30,6 +31,8 @@ export interface EngineContext {
   signal: AbortSignal;
   cluster: DatabaseCluster;
   spec: EffectiveSpec;
+  /** The server certificate when spec.tls.enabled and the engine serves TLS (see cluster/tls.ts). */
+  tls?: ClusterTls;
   now(): Date;
 }
 
@@ -43,6 +46,8 @@ export interface ConnectionInfo {
   database?: string;
   /** A host serving reads only (the replicas Service), where the engine has one. */
   readOnlyHost?: string;
+  /** The CA that signed the server certificate (`ca.crt`), when the cluster serves TLS. */
+  ca?: string;
 }
 
 export interface ConditionInput {
@@ -76,6 +81,8 @@ export interface HealOutcome {
 
 export interface Engine<Prepared = unknown> {
   readonly name: EngineName;
+  /** Whether it serves spec.tls (mounts `<cluster>-tls`, verifies it on its own connections). */
+  readonly servesTls?: boolean;
   /** Why this build cannot run the spec (e.g. an unsupported version), or undefined. */
   unsupported?(spec: EffectiveSpec): string | undefined;
   /** Makes sure generated credentials exist (Secrets) and reads what builders and clients need. */

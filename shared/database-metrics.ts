@@ -214,6 +214,8 @@ export class DatabaseMetrics {
     record.lastFailoverDurationSeconds = status?.lastFailover?.durationSeconds;
     record.lastSwitchoverAt = unixSeconds(switchover);
     record.lastSwitchoverDurationSeconds = status?.lastSwitchover?.durationSeconds;
+    // From status.tls, which the cluster controller writes on every reconcile.
+    if (status?.tls?.notAfter) record.certificateNotAfter = unixSeconds(status.tls.notAfter);
   }
 
   /** The cluster's DatabaseBackups (any phase), with the cluster whose policy they follow. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import type { EngineEndpoint } from "../engine-backup.js";
 import { parseEncryptionKey } from "../format/encryption.js";
@@ -27,12 +30,23 @@ export function storageFromEnvironment(env: NodeJS.ProcessEnv = process.env): St
   return { client: createS3Client(target), target, key };
 }
 
-/** The engine's endpoint; `options.physicalSource` and `options.agentToken` where a physical copy is streamed by a pod's agent. */
+/**
+ * Where the engine is. With STEWARD_TLS_CA the CA goes to a private file (client tools such as
+ * mariadb-dump take a path) and the endpoint is reached over TLS, verifying the server with it.
+ * `options.physicalSource` and `options.agentToken` where a physical copy is streamed by a pod's agent.
+ */
 export function endpointFromOptions(options: { host?: string; port?: string; socket?: string; physicalSource?: string }, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const ca = env[ENV.tlsCa];
+  let caFile: string | undefined;
+  if (ca && !options.socket) {
+    caFile = join(mkdtempSync(join(tmpdir(), "steward-tls-")), "ca.crt");
+    writeFileSync(caFile, ca, { mode: 0o600 });
+  }
   const extras: Record<string, string> = {};
   if (options.physicalSource) extras.physicalSource = options.physicalSource;
   if (env[ENV.agentToken]) extras.agentToken = env[ENV.agentToken]!;
   return {
+    caFile,
     options: Object.keys(extras).length > 0 ? extras : undefined,
     host: options.host ?? "127.0.0.1",
     port: Number(options.port ?? 3306),

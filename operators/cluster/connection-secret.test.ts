@@ -6,7 +6,7 @@ const cluster: DatabaseCluster = {
   apiVersion: "steward.dev/v1alpha1",
   kind: "DatabaseCluster",
   metadata: { name: "orders", namespace: "shop", uid: "u-1" },
-  spec: { engine: "mysql", flavor: "mariadb", replicas: 3, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData" },
+  spec: { engine: "mysql", flavor: "mariadb", replicas: 3, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, tls: { enabled: true, required: false }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData" },
 };
 
 const decode = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, "base64").toString()]));

@@ -8,7 +8,7 @@ export function connectionSecretName(cluster: DatabaseCluster): string {
   return `${cluster.metadata.name}-conn`;
 }
 
-/** `<cluster>-conn`: what an application mounts to connect (host, port, username, password, uri; database and readOnlyHost where the engine has them). */
+/** `<cluster>-conn`: what an application mounts to connect (host, port, username, password, uri; database and readOnlyHost where the engine has them; ca.crt when it serves TLS). */
 export function buildConnectionSecret(cluster: DatabaseCluster, connection: ConnectionInfo): KubeObject {
   const data: Record<string, string> = {
     host: connection.host,
@@ -19,6 +19,7 @@ export function buildConnectionSecret(cluster: DatabaseCluster, connection: Conn
   };
   if (connection.database) data.database = connection.database;
   if (connection.readOnlyHost) data.readOnlyHost = connection.readOnlyHost;
+  if (connection.ca) data["ca.crt"] = connection.ca;
   return {
     apiVersion: "v1",
     kind: "Secret",

@@ -11,6 +11,7 @@ import { buildConnectionSecret, connectionSecretName } from "./connection-secret
 import { handleNodeLoss } from "./node-loss.js";
 import { decidePhase } from "./phase.js";
 import { TemplateUsers, resolveFromTemplate, templateStatus } from "./template.js";
+import { reconcileClusterTls, tlsStatus } from "./tls.js";
 
 export interface ClusterControllerOptions {
   client: KubeClient;
@@ -106,7 +107,9 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
     return;
   }
 
-  const engineContext: EngineContext = { client, events, log: context.log, signal: context.signal, cluster, spec, now: () => new Date() };
+  // The certificate before the engine's objects: pods mount `<cluster>-tls`.
+  const tls = engine.servesTls ? await reconcileClusterTls({ client, events, cluster, spec, now: new Date() }) : undefined;
+  const engineContext: EngineContext = { client, events, log: context.log, signal: context.signal, cluster, spec, tls, now: () => new Date() };
   const prepared = await engine.prepare(engineContext);
   for (const object of engine.desiredObjects(engineContext, prepared)) {
     await client.apply(object);
@@ -129,7 +132,10 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
   status.currentPrimary = outcome.status?.currentPrimary ?? observation.primary ?? status.currentPrimary;
   status.endpoints = engine.endpoints(engineContext);
   status.connectionSecret = connectionSecretName(cluster);
-  status.conditions = applyConditions(status.conditions, [...decision.conditions, ...observation.conditions], generation);
+  const tlsView = tlsStatus(tls, engine.servesTls === true, new Date());
+  status.tls = tlsView.status;
+  status.conditions = applyConditions(status.conditions, [...decision.conditions, ...observation.conditions, tlsView.condition], generation);
+  if (tlsView.condition.reason === "CertificateExpiring" || tlsView.condition.reason === "CertificateExpired") await events.warning(raw, tlsView.condition.reason, `Cluster ${cluster.metadata.name}: ${tlsView.condition.message}`);
 
   const previousPhase = cluster.status?.phase;
   await writeStatusIfChanged(client, RESOURCES.DatabaseCluster, raw, status);

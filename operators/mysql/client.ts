@@ -10,6 +10,8 @@ export interface Endpoint {
   port: number;
   user: string;
   password: string;
+  /** The cluster's CA: connect over TLS and verify the server's certificate and name with it. */
+  ca?: string;
 }
 
 export interface InstanceFacts {
@@ -33,12 +35,26 @@ export class InstanceSession {
   ) {}
 
   static async open(name: string, endpoint: Endpoint, flavor: FlavorSql["flavor"], connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<InstanceSession> {
+    try {
+      return await InstanceSession.connect(name, endpoint, flavor, connectTimeoutMs, endpoint.ca);
+    } catch (error) {
+      // An instance still running the config it had before TLS was switched on (an upgraded
+      // cluster, until its rolling restart) offers no TLS at all: plaintext is what it serves.
+      // A server that offers TLS with a wrong certificate is never retried without it.
+      if (!endpoint.ca || !/does not support secure connection/i.test((error as Error).message)) throw error;
+      return InstanceSession.connect(name, endpoint, flavor, connectTimeoutMs, undefined);
+    }
+  }
+
+  private static async connect(name: string, endpoint: Endpoint, flavor: FlavorSql["flavor"], connectTimeoutMs: number, ca: string | undefined): Promise<InstanceSession> {
     const connection = await createConnection({
       host: endpoint.host,
       port: endpoint.port,
       user: endpoint.user,
       password: endpoint.password,
       connectTimeout: connectTimeoutMs,
+      // Verifies the chain and that the certificate names the host (Node's checkServerIdentity).
+      ...(ca ? { ssl: { ca, rejectUnauthorized: true } } : {}),
       // Administrative statements only; no user data passes through this session.
       multipleStatements: false,
       supportBigNumbers: true,

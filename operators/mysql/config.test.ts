@@ -11,6 +11,15 @@ describe("my.cnf", () => {
     }
     expect(cnf).not.toMatch(/bind-address|server-id/);
   });
+  it("serves the mounted certificate with spec.tls, and refuses plaintext TCP clients when required", () => {
+    const tlsLines = ["ssl-ca=/etc/steward/tls/ca.crt", "ssl-cert=/etc/steward/tls/tls.crt", "ssl-key=/etc/steward/tls/tls.key"];
+    const optional = buildMyCnf({ ...base, tls: { enabled: true, required: false } });
+    for (const line of tlsLines) expect(optional).toContain(`${line}\n`);
+    expect(optional).not.toContain("require-secure-transport");
+    expect(buildMyCnf({ ...base, tls: { enabled: true, required: true } })).toContain("require-secure-transport=ON\n");
+    expect(buildMyCnf({ ...base, tls: { enabled: false, required: false } })).not.toContain("ssl-");
+    expect(buildMyCnf({ ...base, tls: { enabled: true, required: false }, config: { require_secure_transport: "OFF", ssl_key: "/x" } })).not.toMatch(/require_secure_transport|ssl_key/);
+  });
   it("waits for acknowledgements practically forever with dataLoss none, 2 s with allowed", () => {
     expect(semiSyncTimeoutMs({ failover: { delaySeconds: 1, dataLoss: "none" } })).toBe(4_294_967_295);
     expect(buildMyCnf({ ...base, failover: { delaySeconds: 1, dataLoss: "allowed" } })).toContain("rpl-semi-sync-master-timeout=2000\n");
@@ -42,6 +51,8 @@ describe("start.sh", () => {
     expect(script).toContain("mariadb-install-db --defaults-file=/etc/steward/mysql/my.cnf");
     expect(script).toContain('--bootstrap --log-warnings=0 < "/var/lib/mysql/steward/initialize.sql"');
     expect(script).toContain('rm -f "/var/lib/mysql/steward/seed.sql"');
-    expect(script.trimEnd().split("\n").pop()).toBe('exec mariadbd --defaults-file=/etc/steward/mysql/my.cnf --user=mysql --server-id="$server_id" --bind-address="${POD_IP}" --report-host="${POD_NAME}"');
+    expect(script.trimEnd().split("\n").pop()).toBe('exec $drop mariadbd --defaults-file=/etc/steward/mysql/my.cnf --user=mysql --server-id="$server_id" --bind-address="${POD_IP}" --report-host="${POD_NAME}"');
+    // Started as root, it keeps the group that may read the TLS key (the pod's fsGroup) when it drops to mysql.
+    expect(script).toContain('drop="setpriv --reuid=mysql --regid=mysql --groups=$(stat -L -c %g "/etc/steward/tls/tls.key")"');
   });
 });

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import { quantityBytes } from "../common/quantity.js";
 import { flavorSql } from "./flavor.js";
-import { MYSQL_PATHS, MYSQL_PORT, STATE_FILES } from "./names.js";
+import { MYSQL_PATHS, MYSQL_PORT, MYSQL_TLS_FILES, STATE_FILES } from "./names.js";
 
 /**
  * How long a commit on the primary waits for a replica's acknowledgement.
@@ -48,6 +48,10 @@ export const RESERVED_SETTINGS = new Set(
     "rpl-semi-sync-source-enabled",
     "user",
     "tmpdir",
+    "ssl-ca",
+    "ssl-cert",
+    "ssl-key",
+    "require-secure-transport",
   ].map((key) => key.replace(/_/g, "-")),
 );
 
@@ -71,7 +75,7 @@ export function bufferPoolBytes(spec: Pick<EffectiveSpec, "resources">): number 
  * Every instance starts read-only: only the operator makes the one primary writable, after
  * it made sure no other instance is (a restarted old primary never takes writes by itself).
  */
-export function buildMyCnf(spec: Pick<EffectiveSpec, "flavor" | "config" | "failover" | "resources" | "replicas">): string {
+export function buildMyCnf(spec: Pick<EffectiveSpec, "flavor" | "config" | "failover" | "resources" | "replicas"> & Partial<Pick<EffectiveSpec, "tls">>): string {
   const flavor = flavorSql(spec.flavor);
   const mariadb = flavor.flavor === "mariadb";
   const settings: [string, string][] = [
@@ -121,6 +125,13 @@ export function buildMyCnf(spec: Pick<EffectiveSpec, "flavor" | "config" | "fail
       ["rpl-semi-sync-source-timeout", String(semiSyncTimeoutMs(spec))],
       ["skip-replica-start", "OFF"],
     );
+  }
+  if (spec.tls?.enabled) {
+    // The mounted `<cluster>-tls` Secret; a renewed certificate is loaded by FLUSH SSL /
+    // ALTER INSTANCE RELOAD TLS (see tls-reload.ts), without a restart.
+    settings.push(["ssl-ca", MYSQL_TLS_FILES.ca], ["ssl-cert", MYSQL_TLS_FILES.cert], ["ssl-key", MYSQL_TLS_FILES.key]);
+    // Plaintext TCP clients are refused; the local socket (agent, probes) counts as secure.
+    if (spec.tls.required) settings.push(["require-secure-transport", "ON"]);
   }
   const pool = bufferPoolBytes(spec);
   if (pool) settings.push(["innodb-buffer-pool-size", String(pool)]);
@@ -188,7 +199,13 @@ if [ -f "${state}/${STATE_FILES.seedSql}" ]; then
   ${runOnce(`${state}/${STATE_FILES.seedSql}`)}
   rm -f "${state}/${STATE_FILES.seedSql}"
 fi
-exec ${server} --defaults-file=${cnf} --user=mysql --server-id="$server_id" --bind-address="\${POD_IP}" --report-host="\${POD_NAME}"
+drop=""
+if [ "$(id -u)" = 0 ] && [ -f "${MYSQL_TLS_FILES.key}" ]; then
+  # Started as root (a runtime without the image's uid): --user=mysql alone would lose the
+  # pod's fsGroup, the only group that may read the private key; keep it while dropping to mysql.
+  drop="setpriv --reuid=mysql --regid=mysql --groups=$(stat -L -c %g "${MYSQL_TLS_FILES.key}")"
+fi
+exec $drop ${server} --defaults-file=${cnf} --user=mysql --server-id="$server_id" --bind-address="\${POD_IP}" --report-host="\${POD_NAME}"
 `;
 }
 

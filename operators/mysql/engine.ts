@@ -32,8 +32,10 @@ export type { MysqlObservation, MysqlPrepared };
 
 export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> {
   readonly name = "mysql" as const;
+  readonly servesTls = true;
   /** Clusters whose application account was seen on their current primary (uid/primary). */
   readonly accountsEnsured = new Set<string>();
+  readonly tlsPresented = new Map<string, string>();
 
   unsupported(spec: EffectiveSpec): string | undefined {
     if (spec.flavor === "mariadb" && !/^(10\.(6|11)|11\.[0-9]+)(\.|$)/.test(spec.version)) return `MariaDB ${spec.version} is not supported (use 10.6, 10.11 or 11.x)`;
@@ -43,7 +45,7 @@ export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> 
 
   endpoint(context: EngineContext, prepared: MysqlPrepared, pod: string): Endpoint {
     const names = mysqlNames(context.cluster);
-    return { host: this.podAddress(names.namespace, names.cluster, pod), port: MYSQL_PORT, user: USERS.root, password: prepared.credentials.root };
+    return { host: this.podAddress(names.namespace, names.cluster, pod), port: MYSQL_PORT, user: USERS.root, password: prepared.credentials.root, ca: context.tls?.caPem || undefined };
   }
 
   async prepare(context: EngineContext): Promise<MysqlPrepared> {
@@ -91,7 +93,9 @@ export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> 
       username: context.spec.username,
       password,
       database,
-      uri: `mysql://${user}:${encodeURIComponent(password)}@${names.primaryHost}:${MYSQL_PORT}/${database ?? ""}`,
+      // ssl-mode as MySQL Shell and Connector/J spell it; the CA is ca.crt beside it.
+      uri: `mysql://${user}:${encodeURIComponent(password)}@${names.primaryHost}:${MYSQL_PORT}/${database ?? ""}${context.tls ? "?ssl-mode=VERIFY_IDENTITY" : ""}`,
+      ca: context.tls?.caPem || undefined,
     };
   }
 

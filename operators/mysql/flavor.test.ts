@@ -37,6 +37,7 @@ describe("MariaDB 10.11 (recorded on this machine)", () => {
       lastIoError: "",
       lastSqlErrno: 0,
       lastSqlError: "",
+      ssl: false,
       gtidMode: "Slave_Pos",
     });
   });
@@ -48,9 +49,13 @@ describe("MariaDB 10.11 (recorded on this machine)", () => {
   it("speaks MASTER_USE_GTID, MASTER_GTID_WAIT and rpl_semi_sync_master_*", () => {
     const change = sql.changeSource({ host: "db-0.db-headless.shop.svc.cluster.local", port: 3306, user: "repl", password: "secret" });
     expect(change.sql).toBe(
-      "CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1",
+      "CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1, MASTER_SSL=0",
     );
     expect(change.values).toEqual(["db-0.db-headless.shop.svc.cluster.local", 3306, "repl", "secret"]);
+    const overTls = sql.changeSource({ host: "db-0.db-headless.shop.svc.cluster.local", port: 3306, user: "repl", password: "secret", tlsCaFile: "/etc/steward/tls/ca.crt" });
+    expect(overTls.sql).toMatch(/, MASTER_SSL=1, MASTER_SSL_CA=\?, MASTER_SSL_VERIFY_SERVER_CERT=1$/);
+    expect(overTls.values).toEqual(["db-0.db-headless.shop.svc.cluster.local", 3306, "repl", "secret", "/etc/steward/tls/ca.crt"]);
+    expect([sql.tlsNotAfter, sql.reloadTls]).toEqual(["SHOW GLOBAL STATUS LIKE 'Ssl_server_not_after'", "FLUSH LOCAL SSL"]);
     expect(sql.waitForApplied("0-1-5", 30)).toEqual({ sql: "SELECT MASTER_GTID_WAIT(?, ?) = 0 AS done", values: ["0-1-5", 30] });
     expect(sql.setSemiSyncSource(true, 1000)).toContain("SET GLOBAL rpl_semi_sync_master_enabled = 1");
     expect(sql.setReadOnly(true)).toEqual(["SET GLOBAL read_only = 1"]);
@@ -84,6 +89,7 @@ describe("MySQL 8.4 (recordings from the reference manual's formats; not exercis
       lastIoError: "",
       lastSqlErrno: 0,
       lastSqlError: "",
+      ssl: false,
       gtidMode: "1",
     });
     expect(row.Executed_Gtid_Set).toBe("73f86016-978b-11ee-ade5-8d2a2a562feb:1-8,\n8e9d1c3a-978b-11ee-b1c2-0242ac110003:1-2");
@@ -96,8 +102,9 @@ describe("MySQL 8.4 (recordings from the reference manual's formats; not exercis
   it("speaks CHANGE REPLICATION SOURCE ... SOURCE_AUTO_POSITION=1, WAIT_FOR_EXECUTED_GTID_SET and rpl_semi_sync_source_*", () => {
     const change = sql.changeSource({ host: "db-1.db-headless.shop.svc.cluster.local", port: 3306, user: "repl", password: "secret" });
     expect(change.sql).toBe(
-      "CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, SOURCE_HEARTBEAT_PERIOD=1, GET_SOURCE_PUBLIC_KEY=1",
+      "CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, SOURCE_HEARTBEAT_PERIOD=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_SSL=0",
     );
+    expect(sql.changeSource({ host: "h", port: 3306, user: "repl", password: "p", tlsCaFile: "/ca" }).sql).toMatch(/, SOURCE_SSL=1, SOURCE_SSL_CA=\?, SOURCE_SSL_VERIFY_SERVER_CERT=1$/);
     expect(sql.waitForApplied("73f86016-978b-11ee-ade5-8d2a2a562feb:1-9", 30).sql).toBe("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) = 0 AS done");
     expect(sql.setSemiSyncSource(true, 5000)).toEqual([
       "SET GLOBAL rpl_semi_sync_source_timeout = 5000",

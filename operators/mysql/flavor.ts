@@ -27,6 +27,8 @@ export interface ReplicationStatus {
   lastIoError: string;
   lastSqlErrno: number;
   lastSqlError: string;
+  /** The IO thread connects over TLS (MariaDB Master_SSL_Allowed, MySQL Source_SSL_Allowed). */
+  ssl: boolean;
   /** MariaDB Using_Gtid (Slave_Pos/Current_Pos/No), MySQL Auto_Position (1/0). */
   gtidMode: string;
 }
@@ -52,6 +54,8 @@ export interface ChangeSourceOptions {
   /** MariaDB: the old primary rejoins from its own binary log position (see rejoinPosition). */
   connectRetrySeconds?: number;
   heartbeatSeconds?: number;
+  /** Replicate over TLS, verifying the source's certificate and name against this CA file. */
+  tlsCaFile?: string;
 }
 
 export interface FlavorSql {
@@ -75,6 +79,10 @@ export interface FlavorSql {
   setSemiSyncSource(on: boolean, timeoutMs: number): string[];
   /** Variables that must be set before the IO thread starts for semi-sync replies. */
   semiSyncReplicaOn: string;
+  /** Reads the expiry of the certificate the server presents now (column Value). */
+  tlsNotAfter: string;
+  /** Loads the certificate files again without a restart; sessions already open keep theirs. */
+  reloadTls: string;
 }
 
 function text(row: Record<string, unknown>, key: string): string {
@@ -125,13 +133,15 @@ const mariadb: FlavorSql = {
     lastIoError: text(row, "Last_IO_Error"),
     lastSqlErrno: integer(row, "Last_SQL_Errno"),
     lastSqlError: text(row, "Last_SQL_Error"),
+    ssl: text(row, "Master_SSL_Allowed") === "Yes",
     gtidMode: text(row, "Using_Gtid"),
   }),
   changeSource: (options) => ({
     sql:
       "CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, " +
-      `MASTER_CONNECT_RETRY=${Math.max(1, Math.round(options.connectRetrySeconds ?? 1))}, MASTER_HEARTBEAT_PERIOD=${options.heartbeatSeconds ?? 1}`,
-    values: [options.host, options.port, options.user, options.password],
+      `MASTER_CONNECT_RETRY=${Math.max(1, Math.round(options.connectRetrySeconds ?? 1))}, MASTER_HEARTBEAT_PERIOD=${options.heartbeatSeconds ?? 1}` +
+      (options.tlsCaFile ? ", MASTER_SSL=1, MASTER_SSL_CA=?, MASTER_SSL_VERIFY_SERVER_CERT=1" : ", MASTER_SSL=0"),
+    values: [options.host, options.port, options.user, options.password, ...(options.tlsCaFile ? [options.tlsCaFile] : [])],
   }),
   startReplica: "START SLAVE",
   stopReplica: "STOP SLAVE",
@@ -147,6 +157,9 @@ const mariadb: FlavorSql = {
       ? [`SET GLOBAL rpl_semi_sync_master_timeout = ${Math.round(timeoutMs)}`, "SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC", "SET GLOBAL rpl_semi_sync_master_enabled = 1"]
       : ["SET GLOBAL rpl_semi_sync_master_enabled = 0"],
   semiSyncReplicaOn: "SET GLOBAL rpl_semi_sync_slave_enabled = 1",
+  tlsNotAfter: "SHOW GLOBAL STATUS LIKE 'Ssl_server_not_after'",
+  // LOCAL: a FLUSH is written to the binary log otherwise, an errant transaction on a replica.
+  reloadTls: "FLUSH LOCAL SSL",
 };
 
 const mysql: FlavorSql = {
@@ -176,13 +189,15 @@ const mysql: FlavorSql = {
     lastIoError: text(row, "Last_IO_Error"),
     lastSqlErrno: integer(row, "Last_SQL_Errno"),
     lastSqlError: text(row, "Last_SQL_Error"),
+    ssl: text(row, "Source_SSL_Allowed") === "Yes",
     gtidMode: text(row, "Auto_Position"),
   }),
   changeSource: (options) => ({
     sql:
       "CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, " +
-      `SOURCE_CONNECT_RETRY=${Math.max(1, Math.round(options.connectRetrySeconds ?? 1))}, SOURCE_HEARTBEAT_PERIOD=${options.heartbeatSeconds ?? 1}, GET_SOURCE_PUBLIC_KEY=1`,
-    values: [options.host, options.port, options.user, options.password],
+      `SOURCE_CONNECT_RETRY=${Math.max(1, Math.round(options.connectRetrySeconds ?? 1))}, SOURCE_HEARTBEAT_PERIOD=${options.heartbeatSeconds ?? 1}, GET_SOURCE_PUBLIC_KEY=1` +
+      (options.tlsCaFile ? ", SOURCE_SSL=1, SOURCE_SSL_CA=?, SOURCE_SSL_VERIFY_SERVER_CERT=1" : ", SOURCE_SSL=0"),
+    values: [options.host, options.port, options.user, options.password, ...(options.tlsCaFile ? [options.tlsCaFile] : [])],
   }),
   startReplica: "START REPLICA",
   stopReplica: "STOP REPLICA",
@@ -197,6 +212,8 @@ const mysql: FlavorSql = {
       ? [`SET GLOBAL rpl_semi_sync_source_timeout = ${Math.round(timeoutMs)}`, "SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC", "SET GLOBAL rpl_semi_sync_source_enabled = 1"]
       : ["SET GLOBAL rpl_semi_sync_source_enabled = 0"],
   semiSyncReplicaOn: "SET GLOBAL rpl_semi_sync_replica_enabled = 1",
+  tlsNotAfter: "SHOW GLOBAL STATUS LIKE 'Ssl_server_not_after'",
+  reloadTls: "ALTER INSTANCE RELOAD TLS",
 };
 
 export function flavorSql(flavor: MysqlFlavor | undefined): FlavorSql {

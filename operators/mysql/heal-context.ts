@@ -9,7 +9,7 @@ import type { EngineContext, Observation } from "../engine.js";
 import { InstanceSession, type Endpoint } from "./client.js";
 import { semiSyncTimeoutMs, semiSyncWanted } from "./config.js";
 import type { MysqlCredentials } from "./resources/credentials-secret.js";
-import { AGENT_PORT, mysqlNames, type MysqlNames } from "./names.js";
+import { AGENT_PORT, MYSQL_TLS_FILES, mysqlNames, type MysqlNames } from "./names.js";
 import type { InstanceObservation } from "./observe.js";
 import type { InstanceView } from "./planner.js";
 
@@ -26,6 +26,8 @@ export interface MysqlHealHost {
   readonly identity: string;
   /** Clusters whose application account was seen on their current primary (uid/primary). */
   readonly accountsEnsured: Set<string>;
+  /** Pods (by uid) seen presenting the certificate with this expiry: asked again only when it changes. */
+  readonly tlsPresented: Map<string, string>;
   podAddress(namespace: string, cluster: string, pod: string): string;
   endpoint(context: EngineContext, prepared: MysqlPrepared, pod: string): Endpoint;
 }
@@ -68,6 +70,11 @@ export class HealContext extends ClusterHealContext<MysqlNames> {
 
   semiSyncTimeoutMs(): number {
     return semiSyncTimeoutMs(this.spec);
+  }
+
+  /** The CA file replicas verify their primary with, when the cluster serves TLS. */
+  replicationCaFile(): string | undefined {
+    return this.context.tls ? MYSQL_TLS_FILES.ca : undefined;
   }
 
   /** The address replicas use for the primary (its pod's DNS name, never the Service). */

@@ -16,6 +16,7 @@ import { isEmptyGtid } from "./gtid.js";
 import { HealContext, type MysqlHealHost, type MysqlObservation, type MysqlPrepared } from "./heal-context.js";
 import { runMaintenance } from "./maintenance.js";
 import { MYSQL_PORT } from "./names.js";
+import { reloadRenewedCertificates } from "./tls-reload.js";
 import { instanceView, replicationWords } from "./observe.js";
 import { chooseFailoverCandidate, mayReopenPrimary, planReplica } from "./planner.js";
 import { executeFailover, fenceInstance } from "./promotion.js";
@@ -34,6 +35,7 @@ export async function healCluster(engine: MysqlHealHost, context: EngineContext,
     await ensureAccounts(heal, primary);
     await healReplicas(heal, primary);
     if (!heal.busy) await runMaintenance(heal, primary);
+    if (!heal.busy) await reloadRenewedCertificates(heal);
   }
   const requeueAfterMs = heal.busy ? FAST_REQUEUE_MS : heal.problems.length > 0 || observation.problems.length > 0 ? DEGRADED_REQUEUE_MS : HEALTHY_REQUEUE_MS;
   // What heal found or waits for belongs in the status the controller writes from this
@@ -218,12 +220,13 @@ async function healReplicas(heal: HealContext, primary: string): Promise<void> {
         await cloneFromPrimary(heal, detail.name, primary);
         continue;
       }
-      let plan = planReplica(view, primaryView, primaryHost);
+      const wantTls = heal.replicationCaFile() !== undefined;
+      let plan = planReplica(view, primaryView, primaryHost, wantTls);
       if (plan.action === "reseed" && !view.errant) {
         // Wiping data is not undone: decide again on the primary's position read now, after
         // this instance's (the observation read them one after the other).
         const fresh = await heal.withSession(primary, (session) => session.facts());
-        plan = planReplica(view, instanceView(heal.flavor, primary, heal.details.get(primary)!.pod, fresh, undefined), primaryHost);
+        plan = planReplica(view, instanceView(heal.flavor, primary, heal.details.get(primary)!.pod, fresh, undefined), primaryHost, wantTls);
       }
       if (plan.action === "reseed") {
         await heal.reseed(detail.name, plan.reason);
@@ -231,7 +234,7 @@ async function healReplicas(heal: HealContext, primary: string): Promise<void> {
       }
       if (plan.action === "replicate") {
         await heal.withSession(detail.name, (session) =>
-          replicateFrom(session, { sourceHost: primaryHost, sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: plan.formerPrimary }),
+          replicateFrom(session, { sourceHost: primaryHost, sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: plan.formerPrimary, tlsCaFile: heal.replicationCaFile() }),
         );
         heal.busy = true;
         await heal.normal("ReplicationStarted", `${detail.name} now replicates from the primary ${primary} (${plan.reason})`);

@@ -23,6 +23,15 @@ export const MYSQL_PATHS = {
   // Not /tmp: a volume over /tmp in the local runtime hides every volume source under the
   // runtime's state folder when that is in /tmp (reported); /var/tmp/mysql works everywhere.
   tmpDir: "/var/tmp/mysql",
+  /** The cluster's TLS Secret (`<cluster>-tls`), when spec.tls.enabled. */
+  tlsDir: "/etc/steward/tls",
+} as const;
+
+/** Files of the mounted TLS Secret (operators/cluster/tls.ts writes them). */
+export const MYSQL_TLS_FILES = {
+  cert: `${MYSQL_PATHS.tlsDir}/tls.crt`,
+  key: `${MYSQL_PATHS.tlsDir}/tls.key`,
+  ca: `${MYSQL_PATHS.tlsDir}/ca.crt`,
 } as const;
 
 /** Marker files in MYSQL_PATHS.stateDir, written by the agent, read by start.sh (see agent/init.ts). */

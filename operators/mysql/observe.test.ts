@@ -7,7 +7,7 @@ import type { InstanceFacts } from "./client.js";
 const pod = { ...podFacts("db-1", undefined), exists: true, ready: true };
 const facts = (binlog: string, replicated: string, io = "Yes", ioErrno = 0): InstanceFacts => ({
   variables: { serverId: 2, version: "10.11.19", readOnly: true, binlog, replicated, semiSyncSource: false },
-  replication: { sourceHost: "db-0.h", sourcePort: 3306, ioRunning: io, sqlRunning: true, received: replicated, lagSeconds: 0, lastIoErrno: ioErrno, lastIoError: ioErrno ? "boom" : "", lastSqlErrno: 0, lastSqlError: "", gtidMode: "Slave_Pos" },
+  replication: { sourceHost: "db-0.h", sourcePort: 3306, ioRunning: io, sqlRunning: true, received: replicated, lagSeconds: 0, lastIoErrno: ioErrno, lastIoError: ioErrno ? "boom" : "", lastSqlErrno: 0, lastSqlError: "", ssl: false, gtidMode: "Slave_Pos" },
 });
 
 describe("observation", () => {

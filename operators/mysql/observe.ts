@@ -62,6 +62,7 @@ export function instanceView(flavor: MysqlFlavor, name: string, pod: PodFacts, f
       ioError: facts.replication.lastIoError,
       sqlErrno: facts.replication.lastSqlErrno,
       sqlError: facts.replication.lastSqlError,
+      ssl: facts.replication.ssl,
     };
   }
   return view;

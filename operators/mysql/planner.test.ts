@@ -108,6 +108,12 @@ describe("chooseSwitchoverTarget", () => {
 
 describe("planReplica", () => {
   const primary = { ...replica("db-0", "0-1-100"), readOnly: false, replication: undefined };
+  it("points a replica streaming in plaintext again, over TLS, once the cluster serves TLS", () => {
+    const streaming = (ssl: boolean) => replica("db-1", "0-1-100", { replication: { sourceHost: "db-0.h", ioRunning: "Yes", sqlRunning: true, ioErrno: 0, ioError: "", sqlErrno: 0, sqlError: "", ssl } });
+    expect(planReplica(streaming(false), primary, "db-0.h", true)).toEqual({ action: "replicate", reason: "db-1 replicates without TLS", formerPrimary: false });
+    expect(planReplica(streaming(true), primary, "db-0.h", true)).toEqual({ action: "none" });
+    expect(planReplica(streaming(false), primary, "db-0.h", false)).toEqual({ action: "none" });
+  });
   it("leaves a streaming replica alone", () => {
     expect(planReplica(replica("db-1", "0-1-100", { replication: { sourceHost: "db-0.h", ioRunning: "Yes", sqlRunning: true, ioErrno: 0, ioError: "", sqlErrno: 0, sqlError: "" } }), primary, "db-0.h")).toEqual({ action: "none" });
   });

@@ -31,6 +31,8 @@ export interface InstanceView {
     ioError: string;
     sqlErrno: number;
     sqlError: string;
+    /** Over TLS; absent when unknown. */
+    ssl?: boolean;
   };
   /** Transactions of its own that no primary sent it, when it has any (e.g. "0-3-12"). */
   errant?: string;
@@ -180,7 +182,7 @@ export type ReplicaPlan =
  * continue from the primary's (errant transactions, or the primary no longer has the binary
  * logs it needs). Errant transactions are never merged.
  */
-export function planReplica(view: InstanceView, primary: InstanceView, primaryHost: string): ReplicaPlan {
+export function planReplica(view: InstanceView, primary: InstanceView, primaryHost: string, wantTls = false): ReplicaPlan {
   if (!view.reachable || !view.executed) return { action: "wait", reason: `${view.name} is not reachable` };
   if (!primary.executed) return { action: "wait", reason: `the primary ${primary.name} did not report its GTID position` };
   if (view.errant) return { action: "reseed", reason: `${view.name} has transactions no primary sent it (${view.errant})` };
@@ -195,6 +197,8 @@ export function planReplica(view: InstanceView, primary: InstanceView, primaryHo
   if (replication && RESEED_SQL_ERRORS.has(replication.sqlErrno)) return { action: "reseed", reason: `${view.name} diverged from the primary: ${replication.sqlError}` };
   if (!replication) return { action: "replicate", reason: `${view.name} is not replicating`, formerPrimary: true };
   if (replication.sourceHost !== primaryHost) return { action: "replicate", reason: `${view.name} replicates from ${replication.sourceHost}, not from the primary`, formerPrimary: false };
+  // TLS switched on (or an instance set up before it was): point it again, now over TLS.
+  if (wantTls && replication.ssl === false) return { action: "replicate", reason: `${view.name} replicates without TLS`, formerPrimary: false };
   if (replication.ioRunning === "No" && replication.ioErrno === 0) return { action: "replicate", reason: `${view.name}'s replication is stopped`, formerPrimary: false };
   if (!replication.sqlRunning && replication.sqlErrno === 0) return { action: "replicate", reason: `${view.name}'s replication is stopped`, formerPrimary: false };
   return { action: "none" };

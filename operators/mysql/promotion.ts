@@ -40,7 +40,7 @@ async function repointOthers(heal: HealContext, newPrimary: string, except: stri
     if (view.name === newPrimary || except.includes(view.name) || !view.reachable || view.errant) continue;
     try {
       await heal.withSession(view.name, (session) =>
-        replicateFrom(session, { sourceHost: heal.hostOf(newPrimary), sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: !view.replication }),
+        replicateFrom(session, { sourceHost: heal.hostOf(newPrimary), sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: !view.replication, tlsCaFile: heal.replicationCaFile() }),
       );
       await heal.setRole(view.name, ROLE_REPLICA);
     } catch (error) {
@@ -115,7 +115,7 @@ export async function executeSwitchover(heal: HealContext, from: string, to: str
             openWrites: false,
           });
           // The old primary follows first: it holds nothing the target lacks (it was read-only).
-          await replicateFrom(old, { sourceHost: heal.hostOf(to), sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: true });
+          await replicateFrom(old, { sourceHost: heal.hostOf(to), sourcePort: MYSQL_PORT, replicationPassword: heal.prepared.credentials.replication, formerPrimary: true, tlsCaFile: heal.replicationCaFile() });
           await repointOthers(heal, to, [from]);
           await session.run(session.sql.setReadOnly(false));
         });

@@ -73,6 +73,8 @@ export interface ReplicateOptions {
   replicationPassword: string;
   /** It was a primary (or never replicated): its own writes are part of its position. */
   formerPrimary: boolean;
+  /** Replicate over TLS, verifying the primary against this CA file in the pod. */
+  tlsCaFile?: string;
 }
 
 /** Points an instance at the primary with GTID auto-positioning and starts replicating. */
@@ -83,7 +85,7 @@ export async function replicateFrom(session: InstanceSession, options: Replicate
   if (options.formerPrimary) await session.run(session.sql.rejoinPosition);
   await session.run([
     session.sql.semiSyncReplicaOn,
-    session.sql.changeSource({ host: options.sourceHost, port: options.sourcePort, user: USERS.replication, password: options.replicationPassword }),
+    session.sql.changeSource({ host: options.sourceHost, port: options.sourcePort, user: USERS.replication, password: options.replicationPassword, tlsCaFile: options.tlsCaFile }),
     session.sql.startReplica,
   ]);
 }

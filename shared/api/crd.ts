@@ -205,7 +205,8 @@ function partialClusterSchema(node: unknown, top: boolean): unknown {
   if (node === null || typeof node !== "object") return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node as JsonSchema)) {
-    if (key === "default" || key === "required") continue;
+    // The keywords only: a property may be named "required" too (spec.tls.required).
+    if (key === "default" || (key === "required" && Array.isArray(value))) continue;
     if (key === "x-kubernetes-validations") {
       const kept = (value as { rule: string }[]).filter((rule) => !top && !rule.rule.includes("oldSelf"));
       if (kept.length) out[key] = kept;

@@ -101,6 +101,39 @@ export const storageSpec = z
     ],
   });
 
+/**
+ * Encryption in transit. Without an issuer the operator runs its own CA per namespace and issues
+ * each cluster a server certificate (operators/cluster/tls.ts); with `secretName` the user's
+ * Secret is either a CA the operator signs with (`ca.crt` + `ca.key`) or a finished server
+ * certificate (`tls.crt` + `tls.key` + `ca.crt`); with `certManager` a cert-manager Certificate
+ * writes the cluster's TLS Secret.
+ */
+export const tlsSpec = z
+  .object({
+    enabled: z.boolean().default(true).describe("Serve TLS to clients and replicate over TLS; default true"),
+    required: z.boolean().default(false).describe("Refuse plaintext clients (needs enabled); default false so existing applications keep working"),
+    issuer: z
+      .object({
+        secretName: z.string().min(1).max(253).optional().describe("Secret with ca.crt and ca.key (a CA the operator signs with) or tls.crt, tls.key and ca.crt (a server certificate used as it is)"),
+        certManager: z
+          .object({
+            issuerRef: z.object({
+              name: z.string().min(1).max(253),
+              kind: z.enum(["Issuer", "ClusterIssuer"]).default("Issuer"),
+              group: z.string().max(253).default("cert-manager.io"),
+            }),
+          })
+          .optional()
+          .describe("Let cert-manager issue the server certificate (cert-manager must be installed)"),
+      })
+      .optional()
+      .describe("Where the server certificate comes from; default an operator-run CA per namespace")
+      .meta({ "x-kubernetes-validations": [{ rule: "has(self.secretName) != has(self.certManager)", message: "set exactly one of secretName or certManager" }] }),
+  })
+  // has(): in a template's copy of this schema nothing is defaulted.
+  .meta({ "x-kubernetes-validations": [{ rule: "!has(self.required) || !self.required || !has(self.enabled) || self.enabled", fieldPath: ".required", message: "required: true needs enabled: true (plaintext cannot be refused without TLS)" }] });
+export type TlsSpec = z.infer<typeof tlsSpec>;
+
 const CONFIG_KEY = "^[A-Za-z0-9_.-]{1,128}$";
 
 /**
@@ -156,6 +189,7 @@ const clusterSpecShape = {
     database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).optional().describe("Database to create (MySQL), or the application database (MongoDB); default the cluster name with - replaced by _"),
     username: z.string().regex(/^[A-Za-z0-9_]{1,32}$/).optional().describe("Application user in the connection Secret; default app"),
     failover: failoverPolicy.default({ delaySeconds: 5, dataLoss: "none" }),
+    tls: tlsSpec.default({ enabled: true, required: false }),
     backup: backupPolicy.optional(),
     bootstrap: z
       .object({ source: restoreSource })
@@ -286,6 +320,14 @@ export const databaseClusterStatus = z.object({
     })
     .optional(),
   bootstrapped: z.boolean().optional(),
+  tls: z
+    .object({
+      secretName: z.string().describe("Secret with the server certificate (tls.crt, tls.key, ca.crt)"),
+      issuer: z.string().describe("operator-ca, secret/<name> or cert-manager/<issuer>"),
+      notAfter: z.string().optional().describe("When the server certificate expires (RFC 3339)"),
+      renewAt: z.string().optional().describe("When the operator renews it (two thirds into its lifetime)"),
+    })
+    .optional(),
   template: z
     .object({ name: z.string(), generation: z.int(), size: z.string().optional() })
     .optional()

@@ -25,6 +25,8 @@ export const ANNOTATIONS = {
   switchover: "steward.dev/switchover",
   fenced: "steward.dev/fenced",
   restartedAt: "steward.dev/restarted-at",
+  /** Any new value asks the operator to renew the cluster's server certificate now (tests, incident response). */
+  rotateTls: "steward.dev/rotate-tls",
 } as const;
 
 export const FIELD_MANAGER = "steward";

@@ -44,6 +44,8 @@ export const RESOURCES = {
   CronJob: grouped("batch", "v1", "CronJob", "cronjobs"),
   PodDisruptionBudget: grouped("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
   Lease: grouped("coordination.k8s.io", "v1", "Lease", "leases"),
+  /** cert-manager's, written only for clusters with spec.tls.issuer.certManager. */
+  Certificate: grouped("cert-manager.io", "v1", "Certificate", "certificates"),
   Event: grouped("events.k8s.io", "v1", "Event", "events"),
   Role: grouped("rbac.authorization.k8s.io", "v1", "Role", "roles"),
   RoleBinding: grouped("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),

@@ -106,6 +106,7 @@ export async function connectionOf(client: KubeClient, namespace: string, name: 
     uri: values.uri!,
     ...(values.database ? { database: values.database } : {}),
     ...(values.readOnlyHost ? { readOnlyHost: values.readOnlyHost } : {}),
+    ...(values["ca.crt"] ? { ca: values["ca.crt"] } : {}),
   };
 }
 

@@ -27,6 +27,8 @@ import { ANNOTATIONS } from "../../shared/api/index.js";
 import { RESOURCES } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { switchoverCommand } from "../../cli/switchover.js";
+import { createCertificateAuthority } from "../../shared/tls/certificates.js";
+import { createConnection } from "mysql2/promise";
 import { apply, clients, restrictedNamespace, runtime } from "./local-fixtures.js";
 import { killPrimaryAndWait, readCluster, watchPrimaryService, type Connection } from "./cluster-fixtures.js";
 import { CHAOS_ENGINES } from "../chaos/engines.js";
@@ -40,10 +42,20 @@ let connection: Connection;
 let provisioned: ProvisionedCluster | undefined;
 
 beforeAll(async () => {
-  provisioned = await provisionMariadbCluster(inject("kubeconfig"), restrictedNamespace, apply, "mysql", NAME);
+  provisioned = await provisionMariadbCluster(inject("kubeconfig"), restrictedNamespace, apply, "mysql", NAME, { tls: { required: true } });
   ({ namespace, operator, connection } = provisioned);
   await createIdsTable(connection);
 }, 300_000);
+
+/** A statement as root on one pod, through its StatefulSet DNS name, verifying its certificate. */
+async function asRoot(pod: string, password: string, sql: string): Promise<Record<string, unknown>[]> {
+  const session = await createConnection({ host: `${pod}.${NAME}-headless.${namespace}.svc.cluster.local`, port: 3306, user: "root", password, ssl: { ca: connection.ca, rejectUnauthorized: true }, connectTimeout: 2000 });
+  try {
+    return (await session.query(sql))[0] as Record<string, unknown>[];
+  } finally {
+    session.destroy();
+  }
+}
 
 afterAll(async () => {
   await provisioned?.remove();
@@ -55,7 +67,7 @@ describe("given a 3-node MariaDB cluster on the local cluster", () => {
     expect(cluster.status?.endpoints).toEqual({ primary: `${NAME}-primary.${namespace}.svc:3306`, readOnly: `${NAME}-replicas.${namespace}.svc:3306` });
     expect(cluster.status?.instances?.map((instance) => instance.role).sort()).toEqual(["primary", "replica", "replica"]);
     expect(connection.host).toBe(`${NAME}-primary.${namespace}.svc`);
-    expect(connection.uri).toMatch(new RegExp(`^mysql://app:[A-Za-z0-9]+@${NAME}-primary\\.${namespace}\\.svc:3306/orders$`));
+    expect(connection.uri).toMatch(new RegExp(`^mysql://app:[A-Za-z0-9]+@${NAME}-primary\\.${namespace}\\.svc:3306/orders\\?ssl-mode=VERIFY_IDENTITY$`));
 
     const writer = await connect(connection);
     await writer.query("CREATE TABLE IF NOT EXISTS greetings (id INT PRIMARY KEY, text VARCHAR(64))");
@@ -78,6 +90,69 @@ describe("given a 3-node MariaDB cluster on the local cluster", () => {
     const credentials = (await readSecret(operator.client, namespace, `${NAME}-credentials`))!;
     const visible = JSON.stringify([cluster.status, (await operator.client.list(RESOURCES.StatefulSet, namespace)).items, (await operator.client.list(RESOURCES.Event, namespace)).items]);
     for (const password of Object.values(credentials)) expect(visible).not.toContain(password);
+  });
+
+  it("serves only TLS: the Secret's ca.crt verifies the server, plaintext and a foreign CA are refused, and replicas stream over verified TLS", async () => {
+    expect(connection.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const client = await connect(connection);
+    const [cipher] = (await client.query("SHOW SESSION STATUS LIKE 'Ssl_version'"))[0] as { Value: string }[];
+    expect(cipher?.Value).toMatch(/^TLSv1\.[23]$/);
+    client.destroy();
+    // Plaintext: refused by require_secure_transport (error 3159 / 1045 depending on the client's order).
+    await expect(connect({ ...connection, ca: undefined })).rejects.toThrow(/insecure transport|secure transport|Access denied/i);
+    // A server certificate the client's CA did not sign is refused by the client.
+    const foreign = await createCertificateAuthority("not the cluster's CA", new Date());
+    await expect(connect({ ...connection, ca: foreign.certPem })).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+
+    const cluster = (await readCluster(operator.client, namespace, NAME))!;
+    expect(cluster.status?.tls).toMatchObject({ secretName: `${NAME}-tls`, issuer: "operator-ca" });
+    expect(new Date(cluster.status!.tls!.notAfter!).getTime()).toBeGreaterThan(Date.now() + 80 * 86_400_000);
+    expect(cluster.status?.conditions?.find((condition) => condition.type === "TLS")).toMatchObject({ status: "True", reason: "CertificateValid" });
+    // What the engine itself says about each replica's link to the primary.
+    const root = (await readSecret(operator.client, namespace, `${NAME}-credentials`))!.root!;
+    for (const instance of cluster.status!.instances!.filter((each) => each.role === "replica")) {
+      const rows = await asRoot(instance.name, root, "SHOW SLAVE STATUS");
+      expect(rows[0]).toMatchObject({ Slave_IO_Running: "Yes", Master_SSL_Allowed: "Yes", Master_SSL_Verify_Server_Cert: "Yes", Master_SSL_CA_File: "/etc/steward/tls/ca.crt" });
+    }
+  });
+
+  it("renews its certificate on request under write load: every instance presents the new one without a restart, a failover or a lost write", async () => {
+    const before = (await readCluster(operator.client, namespace, NAME))!;
+    const root = (await readSecret(operator.client, namespace, `${NAME}-credentials`))!.root!;
+    const podUids = async () => (await operator.client.list(RESOURCES.Pod, namespace, { labelSelector: `steward.dev/cluster=${NAME}` })).items.map((pod) => `${pod.metadata.name}/${pod.metadata.uid}`).sort();
+    const podsBefore = await podUids();
+    await createIdsTable(connection, "rotate_ids");
+    const writer = startWriter(connection, "rotate_ids");
+    let renewed = "";
+    try {
+      await sleep(1000);
+      await operator.client.mergePatch(RESOURCES.DatabaseCluster, namespace, NAME, { metadata: { annotations: { [ANNOTATIONS.rotateTls]: "e2e-1" } } });
+      const deadline = Date.now() + 150_000;
+      for (;;) {
+        renewed = (await readCluster(operator.client, namespace, NAME))!.status?.tls?.notAfter ?? "";
+        if (renewed && renewed !== before.status!.tls!.notAfter) {
+          // Every server presents it to new sessions: the expiry each one reports.
+          const served = await Promise.all([0, 1, 2].map(async (ordinal) => String((await asRoot(`${NAME}-${ordinal}`, root, "SHOW GLOBAL STATUS LIKE 'Ssl_server_not_after'"))[0]?.Value)));
+          if (served.every((value) => Math.abs(new Date(value).getTime() - new Date(renewed).getTime()) < 1000)) break;
+        }
+        if (Date.now() > deadline) throw new Error(`the renewed certificate (${renewed}) was not presented by every instance in time`);
+        await sleep(1000);
+      }
+      await sleep(500);
+    } finally {
+      await writer.stop();
+    }
+    const after = (await readCluster(operator.client, namespace, NAME))!;
+    expect(after.status?.currentPrimary).toBe(before.status?.currentPrimary);
+    expect(after.status?.lastFailover).toEqual(before.status?.lastFailover);
+    expect(await podUids()).toEqual(podsBefore);
+    const ids = writer.acknowledged.map((entry) => entry.id);
+    expect(ids.length).toBeGreaterThan(20);
+    expect(await missingIds(connection, ids, "rotate_ids")).toEqual([]);
+    // New sessions verify against the same ca.crt the application already has.
+    const client = await connect(connection);
+    client.destroy();
+    console.log(`certificate renewed (now valid until ${renewed}) under ${ids.length} acknowledged writes, none lost; ${writer.errors()} failed attempts`);
   });
 
   it("keeps every acknowledged write through three SIGKILLs of the primary, never with two primaries behind the Service, and the old pods rejoin", async () => {

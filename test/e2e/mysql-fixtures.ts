@@ -32,10 +32,11 @@ export async function provisionMariadbCluster(
   apply: (objects: object[]) => Promise<void>,
   prefix: string,
   name: string,
+  spec: Record<string, unknown> = {},
 ): Promise<ProvisionedCluster> {
   const { namespace, remove } = await freshNamespace(prefix);
   const operator = await startMysqlOperator(kubeconfig, namespace);
-  await apply([mariadbCluster(namespace, name)]);
+  await apply([mariadbCluster(namespace, name, spec)]);
   await waitForReady(operator.client, namespace, name, 3, 240_000);
   const connection = await connectionOf(operator.client, namespace, name);
   return {
@@ -64,8 +65,17 @@ export function waitForReady(client: KubeClient, namespace: string, name: string
   return waitForCluster(client, namespace, name, timeoutMs, ready, (last) => `: ${JSON.stringify(last?.status ?? {}, null, 1).slice(0, 4000)}`);
 }
 
+/** As an application would: over TLS, verifying the server with the Secret's ca.crt, when the cluster serves TLS. */
 export function connect(connection: Connection, host = connection.host): Promise<SqlConnection> {
-  return createConnection({ host, port: connection.port, user: connection.username, password: connection.password, database: connection.database, connectTimeout: 1000 });
+  return createConnection({
+    host,
+    port: connection.port,
+    user: connection.username,
+    password: connection.password,
+    database: connection.database,
+    connectTimeout: 1000,
+    ...(connection.ca ? { ssl: { ca: connection.ca, rejectUnauthorized: true } } : {}),
+  });
 }
 
 /**

@@ -60,6 +60,10 @@ describe("a DatabaseCluster the API server refuses at creation", () => {
     ["a bootstrap source naming both a backup and a cluster", { engine: "mysql", bootstrap: { source: { backup: "b1", cluster: "c1", pointInTime: "2026-11-25T10:00:00Z" } } }, /spec\.bootstrap\.source.*exactly one of backup or cluster/],
     ["a point in time that is not RFC 3339", { engine: "mysql", bootstrap: { source: { cluster: "c1", pointInTime: "yesterday" } } }, /spec\.bootstrap\.source\.pointInTime/],
     ["an unknown deletion policy", { engine: "redis", deletionPolicy: "Shred" }, /spec\.deletionPolicy.*Unsupported value/],
+    ["TLS required but switched off", { engine: "mysql", tls: { enabled: false, required: true } }, /spec\.tls.*required: true needs enabled: true/],
+    ["a TLS issuer naming both a Secret and cert-manager", { engine: "mysql", tls: { issuer: { secretName: "ca", certManager: { issuerRef: { name: "x" } } } } }, /spec\.tls\.issuer.*exactly one of secretName or certManager/],
+    ["a TLS issuer naming neither", { engine: "mysql", tls: { issuer: {} } }, /spec\.tls\.issuer.*exactly one of secretName or certManager/],
+    ["a cert-manager issuer of an unknown kind", { engine: "mysql", tls: { issuer: { certManager: { issuerRef: { name: "x", kind: "Vault" } } } } }, /spec\.tls\.issuer\.certManager\.issuerRef\.kind.*Unsupported value/],
   ];
 
   it.each(cases)("refuses %s, naming the field", async (_what, spec, expected) => {

@@ -7,7 +7,7 @@ function cluster(status: DatabaseCluster["status"], replicas = 3): DatabaseClust
     apiVersion: "steward.dev/v1alpha1",
     kind: "DatabaseCluster",
     metadata: { name: "orders", namespace: "shop" },
-    spec: { engine: "mysql", replicas, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData" },
+    spec: { engine: "mysql", replicas, storage: { size: "1Gi" }, failover: { delaySeconds: 5, dataLoss: "none" }, paused: false, allowScaleDown: false, deletionPolicy: "RetainData", tls: { enabled: true, required: false } },
     status,
   };
 }

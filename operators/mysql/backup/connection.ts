@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createConnection, type Connection } from "mysql2/promise";
 import type { EngineEndpoint } from "../../../backup/engine-backup.js";
 
@@ -11,6 +12,7 @@ export async function connectTo(endpoint: EngineEndpoint, database?: string): Pr
     password: endpoint.password,
     database,
     connectTimeout: 10_000,
+    ...(endpoint.caFile && !endpoint.socket ? { ssl: { ca: readFileSync(endpoint.caFile, "utf8"), rejectUnauthorized: true } } : {}),
     multipleStatements: false,
   });
 }

@@ -22,6 +22,13 @@ describe("dump commands per flavour", () => {
     expect(() => buildDumpCommand("mysql", endpoint, [])).toThrow(/nothing to back up/);
   });
 
+  it("verifies the server's certificate and name with the cluster's CA over TCP, not over the socket", () => {
+    const tls = { ...endpoint, caFile: "/tmp/steward-tls-x/ca.crt" };
+    expect(buildDumpCommand("mariadb", tls, []).args).toEqual(expect.arrayContaining(["--ssl-ca=/tmp/steward-tls-x/ca.crt", "--ssl-verify-server-cert"]));
+    expect(buildLoadCommand("mysql", tls).args).toEqual(expect.arrayContaining(["--ssl-ca=/tmp/steward-tls-x/ca.crt", "--ssl-mode=VERIFY_IDENTITY"]));
+    expect(buildLoadCommand("mariadb", { ...tls, socket: "/run/mysqld/mysqld.sock" }).args.join(" ")).not.toContain("ssl");
+  });
+
   it("never puts the password on the command line", () => {
     for (const flavor of ["mariadb", "mysql"] as const) {
       expect(buildDumpCommand(flavor, endpoint, ["db"]).args.join(" ")).not.toContain("secret");

@@ -9,10 +9,12 @@ import type { EngineEndpoint } from "../../../backup/engine-backup.js";
 export const SYSTEM_SCHEMAS = ["mysql", "sys", "information_schema", "performance_schema"] as const;
 
 /** Client flags to reach the server; the password goes in MYSQL_PWD, never on the command line. */
-export function connectionArgs(endpoint: EngineEndpoint): string[] {
+export function connectionArgs(endpoint: EngineEndpoint, flavor: MysqlFlavor = "mariadb"): string[] {
   const args = ["--no-defaults"];
   if (endpoint.socket) args.push(`--socket=${endpoint.socket}`);
   else args.push(`--host=${endpoint.host}`, `--port=${endpoint.port}`, "--protocol=TCP");
+  // TLS verifying the certificate and the host name, as each client spells it.
+  if (endpoint.caFile && !endpoint.socket) args.push(`--ssl-ca=${endpoint.caFile}`, flavor === "mariadb" ? "--ssl-verify-server-cert" : "--ssl-mode=VERIFY_IDENTITY");
   if (endpoint.username) args.push(`--user=${endpoint.username}`);
   return args;
 }
@@ -46,13 +48,13 @@ export function buildDumpCommand(flavor: MysqlFlavor, endpoint: EngineEndpoint, 
   if (flavor === "mariadb") {
     return {
       command: "mariadb-dump",
-      args: [...connectionArgs(endpoint), ...common, "--gtid", "--master-data=2", "--all-databases", ...SYSTEM_SCHEMAS.slice(0, 2).map((schema) => `--ignore-database=${schema}`)],
+      args: [...connectionArgs(endpoint, flavor), ...common, "--gtid", "--master-data=2", "--all-databases", ...SYSTEM_SCHEMAS.slice(0, 2).map((schema) => `--ignore-database=${schema}`)],
     };
   }
   if (databases.length === 0) throw new Error("the server has no databases besides the system schemas: nothing to back up");
   return {
     command: "mysqldump",
-    args: [...connectionArgs(endpoint), ...common, "--source-data=2", "--set-gtid-purged=COMMENTED", "--column-statistics=0", "--databases", ...databases],
+    args: [...connectionArgs(endpoint, flavor), ...common, "--source-data=2", "--set-gtid-purged=COMMENTED", "--column-statistics=0", "--databases", ...databases],
   };
 }
 
@@ -61,7 +63,7 @@ export function buildLoadCommand(flavor: MysqlFlavor, endpoint: EngineEndpoint):
   return {
     command: flavor === "mariadb" ? "mariadb" : "mysql",
     // --binary-mode: dumps with --hex-blob are ASCII, but replayed binlogs carry BINLOG '...' with any bytes.
-    args: [...connectionArgs(endpoint), "--binary-mode", "--max-allowed-packet=1G", "--batch"],
+    args: [...connectionArgs(endpoint, flavor), "--binary-mode", "--max-allowed-packet=1G", "--batch"],
   };
 }
 

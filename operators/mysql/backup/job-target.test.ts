@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildBinlogArchiverContainer, physicalSources } from "./job-target.js";
+import { readFileSync, statSync } from "node:fs";
+import { endpointFromOptions } from "../../../backup/agent/environment.js";
+import { buildBinlogArchiverContainer, mysqlJobTarget, physicalSources } from "./job-target.js";
 
 describe("the PITR archiver sidecar", () => {
   it("reads binlogs from the data volume, the server through its socket, the storage from the cluster's Secret", () => {
@@ -35,5 +37,19 @@ describe("physicalSources", () => {
 
   it("falls back to the primary when no replica is healthy (a single instance)", () => {
     expect(physicalSources(cluster([{ name: "orders-0", role: "primary", ready: true }]))).toEqual([host("orders-0")]);
+  });
+});
+
+describe("how Jobs reach the cluster", () => {
+  const cluster = (tls?: { enabled: boolean; required: boolean }) => ({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseCluster", metadata: { name: "orders", namespace: "shop" }, spec: { engine: "mysql", flavor: "mariadb", ...(tls ? { tls } : {}) } }) as never;
+  it("hands them the cluster's CA from its TLS Secret, unless TLS is off", () => {
+    expect(mysqlJobTarget(cluster()).env).toContainEqual({ name: "STEWARD_TLS_CA", valueFrom: { secretKeyRef: { name: "orders-tls", key: "ca.crt" } } });
+    expect(mysqlJobTarget(cluster({ enabled: false, required: false })).env.map((variable) => variable.name)).not.toContain("STEWARD_TLS_CA");
+  });
+  it("turns the CA into a private file for client tools, only for TCP endpoints", () => {
+    const endpoint = endpointFromOptions({ host: "orders-primary.shop.svc", port: "3306" }, { STEWARD_TLS_CA: "-----BEGIN CERTIFICATE-----\n" });
+    expect(readFileSync(endpoint.caFile!, "utf8")).toBe("-----BEGIN CERTIFICATE-----\n");
+    expect(statSync(endpoint.caFile!).mode & 0o777).toBe(0o600);
+    expect(endpointFromOptions({ socket: "/run/mysqld/mysqld.sock" }, { STEWARD_TLS_CA: "x" }).caFile).toBeUndefined();
   });
 });

@@ -2,7 +2,8 @@ import type { V1Container } from "@kubernetes/client-node";
 import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.js";
 import { backupStorageSecretName } from "../../../backup/cluster-secrets.js";
 import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
-import { ENV, jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import { ENV, jobCredentialsEnv, jobTlsEnv } from "../../../backup/agent/variables.js";
+import { tlsSecretName } from "../../cluster/tls.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 
@@ -27,7 +28,7 @@ export function mysqlJobTarget(cluster: DatabaseCluster, host?: string): EngineJ
       String(MYSQL_PORT),
       ...(sources.length > 0 ? ["--physical-source", sources.join(",")] : []),
     ],
-    env: [...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root), { name: ENV.agentToken, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.agent } } }],
+    env: [...jobCredentialsEnv(USERS.root, names.credentials, CREDENTIAL_KEYS.root), { name: ENV.agentToken, valueFrom: { secretKeyRef: { name: names.credentials, key: CREDENTIAL_KEYS.agent } } }, ...(cluster.spec.tls?.enabled === false ? [] : jobTlsEnv(tlsSecretName(cluster)))],
   };
 }
 

@@ -38,8 +38,10 @@ describe("buildStatefulSet", () => {
   it("mounts every path the server writes as a volume (PVC for data, emptyDir for socket and tmp, the ConfigMap read-only)", () => {
     const pod = build().spec!.template.spec!;
     const mounts = pod.containers[0]!.volumeMounts!.map((mount) => `${mount.name}:${mount.mountPath}${mount.readOnly ? ":ro" : ""}`);
-    expect(mounts).toEqual(["data:/var/lib/mysql", "config:/etc/steward/mysql:ro", "run:/run/mysqld", "tmp:/var/tmp/mysql"]);
-    expect(pod.volumes?.map((volume) => volume.name)).toEqual(["config", "run", "tmp"]);
+    expect(mounts).toEqual(["data:/var/lib/mysql", "config:/etc/steward/mysql:ro", "run:/run/mysqld", "tmp:/var/tmp/mysql", "tls:/etc/steward/tls:ro"]);
+    expect(pod.volumes?.map((volume) => volume.name)).toEqual(["config", "run", "tmp", "tls"]);
+    // The key is readable by the server's group (fsGroup), never by everyone.
+    expect(pod.volumes?.find((volume) => volume.name === "tls")?.secret).toEqual({ secretName: "orders-tls", defaultMode: 0o440 });
     expect(build().spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toBe("10Gi");
   });
   it("has an agent init step and sidecar, and prefers spreading pods over nodes", () => {

@@ -8,6 +8,7 @@ import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from
 import { statefulSetReplicas } from "../../common/scale-in.js";
 import { buildMyCnf, buildStartScript, configHash } from "../config.js";
 import { AGENT_PORT, CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, clusterLabels, mysqlNames, podSelector } from "../names.js";
+import { tlsSecretName } from "../../cluster/tls.js";
 import { CONFIG_KEYS } from "./config-map.js";
 import { buildMysqldExporter } from "./metrics-exporter.js";
 import { pinnedEngineImage } from "../../common/engine-image.js";
@@ -73,6 +74,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     { name: "config", mountPath: MYSQL_PATHS.configDir, readOnly: true },
     { name: "run", mountPath: MYSQL_PATHS.runDir },
     { name: "tmp", mountPath: MYSQL_PATHS.tmpDir },
+    ...(spec.tls.enabled ? [{ name: "tls", mountPath: MYSQL_PATHS.tlsDir, readOnly: true }] : []),
   ];
   const ping = ["sh", "-c", `${mariadb ? "mariadb-admin" : "mysqladmin"} --defaults-file=${MYSQL_PATHS.configFile} ping >/dev/null 2>&1`];
 
@@ -147,6 +149,8 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
         },
         { name: "run", emptyDir: {} },
         { name: "tmp", emptyDir: {} },
+        // Group-readable through fsGroup: the key must not be world-readable, and the server runs as mysql.
+        ...(spec.tls.enabled ? [{ name: "tls", secret: { secretName: tlsSecretName(cluster), defaultMode: 0o440 } }] : []),
       ],
     },
     existingClaimSize: input.existingClaimSize,

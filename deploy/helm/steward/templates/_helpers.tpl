@@ -84,4 +84,8 @@ README (the table "Permissions"); a test fails when a permission is added withou
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "create", "update", "patch"]
+# spec.tls.issuer.certManager: the operator writes a cert-manager Certificate per cluster.
+- apiGroups: ["cert-manager.io"]
+  resources: ["certificates"]
+  verbs: ["get", "create", "update", "patch"]
 {{- end -}}
