@@ -132,7 +132,7 @@ export function templateLayers(template: DatabaseTemplate, reference: Omit<Templ
  */
 function crdDefaultLeaves(engine: string): Map<string, unknown> {
   const defaults = flattenLeaves(databaseClusterSpec.parse({ engine }) as SpecObject);
-  const { storage: _storage, ...backupDefaults } = backupPolicy.parse({ storage: "-" });
+  const { storage: _storage, ...backupDefaults } = backupPolicy.parse({ storage: "placeholder" });
   for (const [path, value] of flattenLeaves(backupDefaults as SpecObject, "backup")) defaults.set(path, value);
   defaults.set("backup.pointInTime.enabled", false);
   return defaults;
