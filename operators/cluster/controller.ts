@@ -2,6 +2,7 @@ import { ANNOTATIONS, LABELS, databaseCluster, effectiveSpec } from "../../share
 import type { DatabaseCluster, DatabaseClusterStatus } from "../../shared/api/index.js";
 import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { writeStatusIfChanged } from "../../shared/k8s/status.js";
+import { applyIfChanged } from "../../shared/k8s/apply.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { DatabaseMetrics } from "../../shared/database-metrics.js";
@@ -107,10 +108,11 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
 
   const engineContext: EngineContext = { client, events, log: context.log, signal: context.signal, cluster, spec, now: () => new Date() };
   const prepared = await engine.prepare(engineContext);
+  // Applied only when the shared cache shows the object differs: an idle reconcile writes nothing.
   for (const object of engine.desiredObjects(engineContext, prepared)) {
-    await client.apply(object);
+    await applyIfChanged(client, context.cache, object);
   }
-  await client.apply(buildConnectionSecret(cluster, engine.connection(engineContext, prepared)));
+  await applyIfChanged(client, context.cache, buildConnectionSecret(cluster, engine.connection(engineContext, prepared)));
 
   const observation = await engine.observe(engineContext, prepared);
   const outcome = await engine.heal(engineContext, prepared, observation);

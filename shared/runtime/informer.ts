@@ -114,6 +114,11 @@ export class Informer<T extends KubeObject> {
     return this.synced;
   }
 
+  /** The one namespace watched, or undefined for every namespace. */
+  get namespace(): string | undefined {
+    return this.options.namespace;
+  }
+
   /** How many times the informer has listed (1 after the first sync; more after failures or a 410). */
   get listCount(): number {
     return this.lists;
