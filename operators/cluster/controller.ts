@@ -59,7 +59,10 @@ export function clusterController(options: ClusterControllerOptions): Controller
 
 export async function reconcileCluster(options: ClusterControllerOptions, request: ReconcileRequest, context: ReconcileContext): Promise<ReconcileResult> {
   const { client, events } = options;
-  const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
+  // From the shared cache, as controller-runtime reads: what woke this reconcile came through it,
+  // so it is as fresh as the event; a stale copy only makes a status write re-read (writeStatusIfChanged).
+  // Not cached (deleted, or a cache not yet synced): ask the API server.
+  const raw = context.cache.cached(RESOURCES.DatabaseCluster, request.namespace, request.name) ?? (await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name));
   if (!raw) {
     // Deleted: owner references let the garbage collector remove the children.
     options.metrics?.forget(request.namespace, request.name);
