@@ -1,4 +1,5 @@
-import type { Engine } from "../operators/engine.js";
+import { pluginOf, type Engine } from "../operators/engine.js";
+import { ENGINE_PLUGINS } from "../operators/engines.js";
 
 /**
  * A bench-only engine with no pods: it lets the operator bench measure the controller
@@ -35,3 +36,23 @@ export const benchNoopEngine: Engine<{ password: string }> = {
     return { requeueAfterMs: 60_000 };
   },
 };
+
+/**
+ * The real Redis engine's owned objects (credentials Secret, ConfigMap, Services, StatefulSet,
+ * PDB) with the no-op engine's observation: the operator creates and keeps every real object of
+ * a cluster while no engine process runs (the bench's control plane has no node).
+ */
+export async function benchObjectsEngine(): Promise<Engine> {
+  const redis = await pluginOf(ENGINE_PLUGINS, "redis").loadCluster();
+  // The engine is a class instance: delegate, since a spread would drop its prototype's methods.
+  return {
+    name: redis.name,
+    unsupported: (spec) => redis.unsupported?.(spec),
+    prepare: (context) => redis.prepare(context),
+    desiredObjects: (context, prepared) => redis.desiredObjects(context, prepared),
+    connection: (context, prepared) => redis.connection(context, prepared),
+    endpoints: (context) => redis.endpoints(context),
+    observe: (context) => benchNoopEngine.observe(context, { password: "" }),
+    heal: (context, _prepared, observation) => benchNoopEngine.heal(context, { password: "" }, observation),
+  };
+}

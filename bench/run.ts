@@ -18,7 +18,7 @@ type Bench = () => Promise<Record<string, number | string>>;
 
 const BENCHES: Record<string, Bench> = {
   local: benchLocal,
-  operator: () => benchOperator(200),
+  operator: () => benchOperator(),
   mysql: benchMysql,
   redis: benchRedis,
   rabbitmq: benchRabbitmq,

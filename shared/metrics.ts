@@ -54,4 +54,21 @@ export class RuntimeMetrics {
       registers,
     });
   }
+
+  /**
+   * client-go's rest_client_requests_total, by verb, read from the client's own counts at each
+   * scrape: what the operator costs the API server (the bench reads it for requests per idle minute).
+   */
+  countRequests(counts: () => ReadonlyMap<string, number>): void {
+    new Counter({
+      name: "rest_client_requests_total",
+      help: "Requests the operator sent to the API server, by verb (GET, LIST, WATCH, APPLY, PATCH, POST, PUT, DELETE)",
+      labelNames: ["method"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [method, count] of counts()) this.inc({ method }, count);
+      },
+    });
+  }
 }

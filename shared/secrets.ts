@@ -78,8 +78,13 @@ export async function ensureSecret(client: KubeClient, options: EnsureSecretOpti
       }
       const current = decode(existing);
       const missing = Object.fromEntries(Object.entries(generated).filter(([key]) => !(key in current)));
-      if (Object.keys(missing).length === 0) return current;
-      await client.mergePatch(RESOURCES.Secret, namespace, name, { metadata: { resourceVersion: existing.metadata.resourceVersion }, data: encode(missing) });
+      // A Secret made before its labels (the owned-objects selector among them) gets them, so the operator's watch sees it again.
+      const missingLabels = Object.fromEntries(Object.entries(options.labels ?? {}).filter(([key, value]) => existing.metadata.labels?.[key] !== value));
+      if (Object.keys(missing).length === 0 && Object.keys(missingLabels).length === 0) return current;
+      await client.mergePatch(RESOURCES.Secret, namespace, name, {
+        metadata: { resourceVersion: existing.metadata.resourceVersion, ...(Object.keys(missingLabels).length > 0 ? { labels: missingLabels } : {}) },
+        ...(Object.keys(missing).length > 0 ? { data: encode(missing) } : {}),
+      });
       return { ...current, ...missing };
     } catch (error) {
       // Someone else created or changed it first: read theirs and add only what is still missing.

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { V1EnvVar, V1Job } from "@kubernetes/client-node";
-import { LABELS, type BackupStorage, type DatabaseBackup, type DatabaseCluster, type DatabaseRestore } from "../../shared/api/index.js";
+import { LABELS, OWNED_LABELS, type BackupStorage, type DatabaseBackup, type DatabaseCluster, type DatabaseRestore } from "../../shared/api/index.js";
 import type { KubeObject } from "../../shared/k8s/client.js";
 import { ownerReference } from "../../shared/k8s/owner.js";
 import { storageEnvironment } from "./storage-access.js";
@@ -69,7 +69,8 @@ export function buildAgentJob(input: AgentJobInput): KubeObject {
   const job: V1Job = {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name: input.name, namespace: input.namespace, labels: input.labels, ownerReferences: [ownerReference(input.owner)] },
+    // The owned label: the backup and restore controllers watch Jobs only through it.
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...input.labels, ...OWNED_LABELS }, ownerReferences: [ownerReference(input.owner)] },
     spec: {
       backoffLimit: 0,
       ttlSecondsAfterFinished: 7 * 24 * 3600,

@@ -52,7 +52,9 @@ export function backupPolicyController(options: PolicyControllerOptions): Contro
   return {
     name: "backuppolicy",
     for: RESOURCES.DatabaseCluster,
-    watches: [{ type: RESOURCES.DatabaseBackup, labelSelector: LABELS.cluster, mapToRequests: byCluster }],
+    // No selector: the backup controller's informer of every DatabaseBackup serves this watch
+    // too (one shared cache); byCluster ignores backups without the cluster label.
+    watches: [{ type: RESOURCES.DatabaseBackup, mapToRequests: byCluster }],
     namespace: options.namespace,
     reconcile: (request, context) => reconcilePolicy(options, request, context),
   };

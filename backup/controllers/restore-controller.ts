@@ -40,7 +40,9 @@ export function restoreController(options: RestoreControllerOptions): Controller
     name: "databaserestore",
     for: RESOURCES.DatabaseRestore,
     owns: [RESOURCES.Job],
-    watches: [{ type: RESOURCES.DatabaseCluster, labelSelector: LABELS.restore, mapToRequests: byRestore }],
+    // No selector: the cluster controllers' informer of every DatabaseCluster serves this watch
+    // too (one shared cache); byRestore ignores clusters without the restore label.
+    watches: [{ type: RESOURCES.DatabaseCluster, mapToRequests: byRestore }],
     namespace: options.namespace,
     reconcile: (request, context) => reconcileRestore(options, request, context),
   };

@@ -2,6 +2,7 @@ import { ANNOTATIONS, LABELS, databaseCluster, effectiveSpec } from "../../share
 import type { DatabaseCluster, DatabaseClusterStatus } from "../../shared/api/index.js";
 import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
 import { writeStatusIfChanged } from "../../shared/k8s/status.js";
+import { applyIfChanged } from "../../shared/k8s/apply.js";
 import { setCondition } from "../../shared/conditions.js";
 import type { EventRecorder } from "../../shared/events.js";
 import type { DatabaseMetrics } from "../../shared/database-metrics.js";
@@ -60,7 +61,10 @@ export function clusterController(options: ClusterControllerOptions): Controller
 
 export async function reconcileCluster(options: ClusterControllerOptions, request: ReconcileRequest, context: ReconcileContext): Promise<ReconcileResult> {
   const { client, events } = options;
-  const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name);
+  // From the shared cache, as controller-runtime reads: what woke this reconcile came through it,
+  // so it is as fresh as the event; a stale copy only makes a status write re-read (writeStatusIfChanged).
+  // Not cached (deleted, or a cache not yet synced): ask the API server.
+  const raw = context.cache.cached(RESOURCES.DatabaseCluster, request.namespace, request.name) ?? (await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, request.name));
   if (!raw) {
     // Deleted: owner references let the garbage collector remove the children.
     options.metrics?.forget(request.namespace, request.name);
@@ -111,10 +115,11 @@ export async function reconcileCluster(options: ClusterControllerOptions, reques
   const tls = engine.servesTls ? await reconcileClusterTls({ client, events, cluster, spec, now: new Date() }) : undefined;
   const engineContext: EngineContext = { client, events, log: context.log, signal: context.signal, cluster, spec, tls, now: () => new Date() };
   const prepared = await engine.prepare(engineContext);
+  // Applied only when the shared cache shows the object differs: an idle reconcile writes nothing.
   for (const object of engine.desiredObjects(engineContext, prepared)) {
-    await client.apply(object);
+    await applyIfChanged(client, context.cache, object);
   }
-  await client.apply(buildConnectionSecret(cluster, engine.connection(engineContext, prepared)));
+  await applyIfChanged(client, context.cache, buildConnectionSecret(cluster, engine.connection(engineContext, prepared)));
 
   const observation = await engine.observe(engineContext, prepared);
   const outcome = await engine.heal(engineContext, prepared, observation);

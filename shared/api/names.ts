@@ -20,6 +20,14 @@ export const LABELS = {
   instance: "app.kubernetes.io/instance",
 } as const;
 
+/**
+ * The label every object Steward creates carries (Secrets, ConfigMaps, Services, StatefulSets,
+ * PDBs, Jobs, agent RBAC, admission policies): the operator watches owned kinds only through
+ * this selector. A new kind of owned object must carry it, or its changes wake nothing.
+ */
+export const OWNED_LABELS: Readonly<Record<string, string>> = { [LABELS.managedBy]: "steward" };
+export const OWNED_SELECTOR = `${LABELS.managedBy}=steward`;
+
 export const ANNOTATIONS = {
   paused: "steward.dev/paused",
   switchover: "steward.dev/switchover",
@@ -27,6 +35,8 @@ export const ANNOTATIONS = {
   restartedAt: "steward.dev/restarted-at",
   /** Any new value asks the operator to renew the cluster's server certificate now (tests, incident response). */
   rotateTls: "steward.dev/rotate-tls",
+  /** A hash of what Steward last applied to an object; applyIfChanged skips an unchanged one. */
+  appliedHash: "steward.dev/applied-hash",
 } as const;
 
 export const FIELD_MANAGER = "steward";

@@ -284,6 +284,11 @@ export class KubeClient {
     });
   }
 
+  /** Requests this client sent, by verb (GET, LIST, WATCH, APPLY, PATCH, POST, PUT, DELETE). */
+  requestCounts(): ReadonlyMap<string, number> {
+    return this.transport.requestCounts;
+  }
+
   /** Closes the client's pooled connections. */
   async close(): Promise<void> {
     await this.transport.close();

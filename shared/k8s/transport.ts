@@ -23,6 +23,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
  */
 export class KubeTransport {
   private agent?: { fingerprint: string; dispatcher: Agent };
+  /** Requests sent, by verb as the API server counts them (GET, LIST, WATCH, APPLY, PATCH, ...). */
+  readonly requestCounts = new Map<string, number>();
 
   constructor(readonly kubeConfig: KubeConfig) {}
 
@@ -83,6 +85,8 @@ export class KubeTransport {
   }
 
   private async send(req: HttpRequest, timeouts: { headersTimeout: number; bodyTimeout: number }): Promise<Dispatcher.ResponseData> {
+    const verb = verbOf(req);
+    this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
     const options: HttpsRequestOptions = {};
     await this.kubeConfig.applyToHTTPSOptions(options);
     const headers: Record<string, string> = { accept: "application/json" };
@@ -126,4 +130,16 @@ export class KubeTransport {
     }
     return this.agent.dispatcher;
   }
+}
+
+/** The API server's verb for a request (apiserver_request_total's), so both sides count alike. */
+function verbOf(req: HttpRequest): string {
+  if (req.method === "PATCH" && req.contentType === "application/apply-patch+yaml") return "APPLY";
+  if (req.method !== "GET") return req.method;
+  if (req.query?.watch) return "WATCH";
+  // A collection path ends in the plural (odd segment count after /api/v1 or /apis/group/version).
+  const segments = req.path.split("/").filter(Boolean);
+  const base = segments[0] === "api" ? 2 : 3;
+  const rest = segments.length - base;
+  return rest === 1 || (rest === 3 && segments[base] === "namespaces") ? "LIST" : "GET";
 }

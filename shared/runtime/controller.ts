@@ -5,7 +5,9 @@ import { controllerOf } from "../k8s/owner.js";
 import { parseApiVersion } from "../k8s/resources.js";
 import { rootLogger, type Logger } from "../log.js";
 import type { RuntimeMetrics } from "../metrics.js";
-import { Informer } from "./informer.js";
+import { OWNED_SELECTOR } from "../api/names.js";
+import type { Informer } from "./informer.js";
+import { InformerFactory, type ObjectCache } from "./informer-factory.js";
 import { WorkQueue } from "./queue.js";
 
 /**
@@ -34,6 +36,8 @@ export interface ReconcileContext {
   reconcileId: string;
   /** Aborted when leadership is lost or the manager stops: finish quickly, start nothing new. */
   signal: AbortSignal;
+  /** The term's shared informer caches (what applyIfChanged compares with). */
+  cache: ObjectCache;
 }
 
 /** requeueAfterMs: come back after this long (a poll); requeue: come back with the error backoff. */
@@ -44,20 +48,30 @@ export interface ControllerSpec {
   name: string;
   /** The primary resource: its changes enqueue its own namespace/name. */
   for: ResourceType;
-  /** Child resources: their changes enqueue their controller owner when it is of kind `for`. */
+  /**
+   * Child resources: their changes enqueue their controller owner when it is of kind `for`.
+   * Only objects labelled app.kubernetes.io/managed-by=steward (OWNED_SELECTOR) are watched,
+   * so thousands of unrelated Secrets and ConfigMaps are neither listed nor held in memory.
+   */
   owns?: ResourceType[];
   watches?: { type: ResourceType; labelSelector?: string; mapToRequests: (obj: KubeObject) => ReconcileRequest[] }[];
   /** Watch only this namespace (tests run one operator per namespace). */
   namespace?: string;
   /** Workers; one key is never reconciled by two at once. Default 2. */
   concurrency?: number;
-  /** How often every object is reconciled again even without a change. Default 5 minutes. */
+  /**
+   * How often every object of kind `for` is reconciled again even without a change: a safety
+   * net for a lost wake-up (every watch failure already relists and replays the difference),
+   * not a poll. Default 10 minutes; 0 disables. Polls are requeueAfterMs.
+   */
   resyncMs?: number;
   reconcile(request: ReconcileRequest, context: ReconcileContext): Promise<ReconcileResult>;
 }
 
 export interface ControllerDependencies {
   client: KubeClient;
+  /** The term's shared informers; without it the controller keeps informers of its own. */
+  informers?: InformerFactory;
   log?: Logger;
   metrics?: RuntimeMetrics;
   /** Work queue backoff (defaults 5 ms doubling to 60 s). */
@@ -86,7 +100,11 @@ function sameGroup(apiVersion: string, type: ResourceType): boolean {
 export class Controller {
   readonly queue: WorkQueue;
   private readonly log: Logger;
-  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly informers = new Set<Informer<KubeObject>>();
+  private readonly factory: InformerFactory;
+  private readonly ownFactory: boolean;
+  private primary?: Informer<KubeObject>;
+  private resyncTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private workers: Promise<void>[] = [];
   private synced = false;
@@ -98,6 +116,8 @@ export class Controller {
   ) {
     this.log = (deps.log ?? rootLogger).child({ controller: spec.name });
     this.queue = new WorkQueue(spec.name, { baseDelayMs: deps.baseDelayMs, maxDelayMs: deps.maxDelayMs, metrics: deps.metrics });
+    this.ownFactory = !deps.informers;
+    this.factory = deps.informers ?? new InformerFactory(deps.client, this.log);
     this.setUpInformers();
   }
 
@@ -105,9 +125,11 @@ export class Controller {
   async start(): Promise<void> {
     // Stopped before it started (leadership lost while the previous term was ending): stay stopped.
     if (this.abort.signal.aborted) return;
-    await Promise.all(this.informers.map((informer) => informer.start()));
+    await Promise.all([...this.informers].map((informer) => this.factory.start(informer)));
     if (this.abort.signal.aborted) return;
     this.synced = true;
+    const resyncMs = this.spec.resyncMs ?? 10 * 60_000;
+    if (resyncMs > 0) this.resyncTimer = setInterval(() => this.resync(resyncMs), resyncMs);
     const concurrency = Math.max(1, this.spec.concurrency ?? 2);
     for (let i = 0; i < concurrency; i++) this.workers.push(this.work());
     this.log.debug(`started ${concurrency} workers`);
@@ -129,7 +151,9 @@ export class Controller {
   async stop(graceMs = 30_000): Promise<void> {
     this.abort.abort();
     this.queue.shutDown();
-    for (const informer of this.informers) informer.stop();
+    clearInterval(this.resyncTimer);
+    // Shared informers end with the term (the Manager stops the factory), not with one controller.
+    if (this.ownFactory) this.factory.stop();
     const finished = Promise.allSettled(this.workers).then(() => true);
     const timedOut = new AbortController();
     const inTime = await Promise.race([finished, sleep(graceMs, false, { signal: timedOut.signal }).catch(() => true)]);
@@ -139,9 +163,9 @@ export class Controller {
 
   private setUpInformers(): void {
     const { spec } = this;
-    const resyncMs = spec.resyncMs ?? 5 * 60_000;
     const enqueue = (request: ReconcileRequest) => this.queue.add(requestKey(request));
-    const primary = this.informer(spec.for, undefined, resyncMs);
+    const primary = this.informer(spec.for);
+    this.primary = primary;
     const enqueueSelf = (object: KubeObject) => enqueue({ namespace: object.metadata.namespace ?? "", name: object.metadata.name });
     primary.on("add", enqueueSelf);
     primary.on("update", enqueueSelf);
@@ -154,7 +178,7 @@ export class Controller {
       }
     };
     for (const type of spec.owns ?? []) {
-      const informer = this.informer(type);
+      const informer = this.informer(type, OWNED_SELECTOR);
       informer.on("add", (object) => enqueueOwner(object));
       // A child that changed owner wakes both the old and the new one.
       informer.on("update", (object, old) => {
@@ -183,10 +207,21 @@ export class Controller {
     }
   }
 
-  private informer(type: ResourceType, labelSelector?: string, resyncMs?: number): Informer<KubeObject> {
-    const informer = new Informer<KubeObject>(this.deps.client, type, { namespace: this.spec.namespace, labelSelector, resyncMs, log: this.log });
-    this.informers.push(informer);
+  private informer(type: ResourceType, labelSelector?: string): Informer<KubeObject> {
+    const informer = this.factory.informer(type, { namespace: this.spec.namespace, labelSelector });
+    this.informers.add(informer);
     return informer;
+  }
+
+  /**
+   * Every cached primary object back on the queue, spread over a tenth of the period so a
+   * thousand clusters do not all reconcile in the same second.
+   */
+  private resync(periodMs: number): void {
+    const objects = this.primary?.list(this.spec.namespace) ?? [];
+    for (const object of objects) {
+      this.queue.addAfter(requestKey({ namespace: object.metadata.namespace ?? "", name: object.metadata.name }), Math.random() * (periodMs / 10));
+    }
   }
 
   private async work(): Promise<void> {
@@ -213,7 +248,7 @@ export class Controller {
     metrics?.activeWorkers.inc({ controller });
     const count = (result: "success" | "error" | "requeue" | "requeue_after") => metrics?.reconcileTotal.inc({ controller, result });
     try {
-      const result = await spec.reconcile(request, { log, reconcileId, signal: this.abort.signal });
+      const result = await spec.reconcile(request, { log, reconcileId, signal: this.abort.signal, cache: this.factory });
       if (result?.requeue) {
         queue.addRateLimited(key);
         count("requeue");

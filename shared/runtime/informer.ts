@@ -24,6 +24,16 @@ export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/**
+ * The cache keeps objects without metadata.managedFields, as controller-runtime's does: they
+ * are often the largest part of an object, and nothing reads them from a cache.
+ */
+function trimmed<T extends KubeObject>(object: T): T {
+  if (!("managedFields" in object.metadata)) return object;
+  const { managedFields: _managedFields, ...metadata } = object.metadata;
+  return { ...object, metadata } as T;
+}
+
 function keyOf(object: KubeObject): string {
   return objectKey(object.metadata.namespace, object.metadata.name);
 }
@@ -114,6 +124,11 @@ export class Informer<T extends KubeObject> {
     return this.synced;
   }
 
+  /** The one namespace watched, or undefined for every namespace. */
+  get namespace(): string | undefined {
+    return this.options.namespace;
+  }
+
   /** How many times the informer has listed (1 after the first sync; more after failures or a 410). */
   get listCount(): number {
     return this.lists;
@@ -173,13 +188,15 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
-    const { items, resourceVersion } = await this.client.list<T>(this.type, this.options.namespace, {
+    const listed = await this.client.list<T>(this.type, this.options.namespace, {
       labelSelector: this.options.labelSelector,
       fieldSelector: this.options.fieldSelector,
       signal,
     });
     if (signal.aborted) return;
     this.lists++;
+    const { resourceVersion } = listed;
+    const items = listed.items.map(trimmed);
     const changes = diffRelist(this.cache, items);
     this.cache.clear();
     for (const object of items) this.cache.set(keyOf(object), object);
@@ -233,7 +250,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(event: WatchEvent): void {
-    const object = event.object as T;
+    const object = trimmed(event.object as T);
     if (object.metadata.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
     if (event.type === "BOOKMARK") return;
     const key = keyOf(object);

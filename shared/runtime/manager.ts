@@ -6,6 +6,7 @@ import type { KubeClient } from "../k8s/client.js";
 import { rootLogger, type Logger } from "../log.js";
 import { RuntimeMetrics } from "../metrics.js";
 import { Controller, type ControllerSpec } from "./controller.js";
+import { InformerFactory } from "./informer-factory.js";
 import { LeaderElector } from "./leader-election.js";
 
 export interface LeaderElectionOptions {
@@ -37,6 +38,8 @@ export interface ManagerOptions {
 /** The controllers of one leadership term (or of the whole run without leader election). */
 interface Term {
   controllers: Controller[];
+  /** One watch per kind, namespace and selector, shared by the term's controllers. */
+  informers: InformerFactory;
   started: Promise<void>;
   stopped?: Promise<void>;
 }
@@ -64,6 +67,7 @@ export class Manager {
     this.log = options.log ?? rootLogger;
     this.runtimeMetrics = new RuntimeMetrics();
     this.metrics = this.runtimeMetrics.registry;
+    this.runtimeMetrics.countRequests(() => options.client.requestCounts());
     if (options.leaderElection) {
       const election = options.leaderElection;
       this.electionName = election.name;
@@ -143,20 +147,23 @@ export class Manager {
   }
 
   private beginTerm(): void {
+    const informers = new InformerFactory(this.options.client, this.log);
     const controllers = this.specs.map(
-      (spec) => new Controller(spec, { client: this.options.client, log: this.log, metrics: this.runtimeMetrics }),
+      (spec) => new Controller(spec, { client: this.options.client, log: this.log, metrics: this.runtimeMetrics, informers }),
     );
     // A new term starts only after the previous term's workers are gone.
     const started = this.previousTermStopped.then(async () => {
       await Promise.all(controllers.map((controller) => controller.start()));
-      this.log.info(`started ${controllers.length} controllers`);
+      this.log.info(`started ${controllers.length} controllers on ${informers.size} shared informers`);
     });
-    this.term = { controllers, started };
+    this.term = { controllers, informers, started };
   }
 
   private endTerm(): Promise<void> {
     const term = this.term;
     if (!term) return this.previousTermStopped;
+    // Watching ends at once, as it did per controller; in-flight reconciles still read the last cache.
+    term.informers.stop();
     term.stopped ??= Promise.all(term.controllers.map((controller) => controller.stop(this.options.gracefulShutdownMs))).then(() => undefined);
     this.term = undefined;
     this.previousTermStopped = term.stopped;

@@ -53,7 +53,11 @@ describe("a DatabaseCluster's life", () => {
       const child = await test.client.get(type, test.namespace, name);
       expect(child, `${type.kind} ${name}`).toBeDefined();
       expect(child!.metadata.ownerReferences, `${type.kind} ${name}`).toEqual([expect.objectContaining({ kind: "DatabaseCluster", name: "shop", uid: created.metadata.uid, controller: true })]);
+      // The label the operator's watches select owned objects by; without it a change goes unseen.
+      expect(child!.metadata.labels?.["app.kubernetes.io/managed-by"], `${type.kind} ${name}`).toBe("steward");
     }
+    // Applied objects carry the hash of what was applied: the next reconcile skips them while unchanged.
+    expect((await test.client.get(RESOURCES.StatefulSet, test.namespace, "shop"))!.metadata.annotations?.["steward.dev/applied-hash"]).toMatch(/^[0-9a-f]{32}$/);
     const secret = (await test.client.get<KubeObject & { data: Record<string, string> }>(RESOURCES.Secret, test.namespace, "shop-conn"))!;
     const data = Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, "base64").toString()]));
     expect(data).toMatchObject({ host: `shop-primary.${test.namespace}.svc`, port: "3306", username: "app", database: "shop" });
