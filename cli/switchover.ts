@@ -20,7 +20,7 @@ export function switchoverOutcome(cluster: DatabaseCluster, requestedAt: Date): 
   const pending = cluster.metadata.annotations?.[ANNOTATIONS.switchover];
   const last = cluster.status?.lastSwitchover;
   // lastSwitchover.at has millisecond precision; compare to the second to tolerate clock skew.
-  if (!pending && last && Date.parse(last.at) >= Math.floor(requestedAt.getTime() / 1000) * 1000 - 1000) {
+  if (!pending && last && !last.inProgress && Date.parse(last.at) >= Math.floor(requestedAt.getTime() / 1000) * 1000 - 1000) {
     return { done: true, ok: last.to !== undefined, message: last.result };
   }
   return { done: false, message: pending ? `waiting for the operator (primary ${cluster.status?.currentPrimary ?? "unknown"})` : "waiting for the operator to record the result" };

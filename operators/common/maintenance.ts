@@ -46,19 +46,41 @@ export async function runMaintenance(heal: ClusterHealContext, primary: string, 
   await maintenance.growVolumes();
 }
 
-/** `steward.dev/switchover: <pod>|auto` on the cluster (empty means auto); removed once handled, the result in status.lastSwitchover. */
+/**
+ * `steward.dev/switchover: <pod>|auto` on the cluster (empty means auto); removed once handled, the
+ * result in status.lastSwitchover. The request is marked taken up (`inProgress`, with the primary
+ * it started from) before anything moves: an operator killed between the switch and the record
+ * leaves that mark, and the next one records the switch it finds done instead of doing another.
+ */
 export async function switchoverOnRequest(heal: ClusterHealContext, primary: string, switchover: Switchover): Promise<boolean> {
   const request = heal.cluster.metadata.annotations?.[ANNOTATIONS.switchover];
   if (request === undefined) return false;
+  const target = request.trim() || "auto";
+  const claimed = heal.cluster.status?.lastSwitchover;
   const started = Date.now();
-  const result = await switchover(request.trim() || "auto", `requested with ${ANNOTATIONS.switchover}=${request}`, () => true);
+  let from = primary;
+  let result: SwitchoverResult;
+  if (claimed?.inProgress && claimed.request === request && claimed.from !== undefined && switchedAway(target, claimed.from, primary)) {
+    from = claimed.from;
+    result = { ok: true, message: `Switched over from ${from} to ${primary} (recorded by the next operator: the one that switched stopped before recording it)` };
+  } else {
+    // A merge patch keeps keys it does not name: the previous record goes first, whole.
+    if (claimed) await heal.persistStatus({ lastSwitchover: undefined });
+    await heal.persistStatus({ lastSwitchover: { request, from, inProgress: true, at: heal.now().toISOString(), result: `Switching over from ${from}` } });
+    result = await switchover(target, `requested with ${ANNOTATIONS.switchover}=${request}`, () => true);
+  }
   const current = heal.status.currentPrimary ?? primary;
-  await heal.persistStatus({ lastSwitchover: { request, to: result.ok ? current : undefined, at: heal.now().toISOString(), result: result.message, durationSeconds: (Date.now() - started) / 1000 } });
+  await heal.persistStatus({ lastSwitchover: { request, from, inProgress: false, to: result.ok ? current : undefined, at: heal.now().toISOString(), result: result.message, durationSeconds: (Date.now() - started) / 1000 } });
   await heal.annotateCluster({ [ANNOTATIONS.switchover]: null });
   if (result.ok) await heal.normal("SwitchedOver", result.message);
   else await heal.warning("SwitchoverFailed", result.message);
   heal.busy = true;
   return true;
+}
+
+/** Whether the primary has moved the way `target` asked since `from` was the primary. */
+function switchedAway(target: string, from: string, primary: string): boolean {
+  return primary !== from && (target === "auto" || primary === target);
 }
 
 /** Scaling in removes the highest ordinals: a primary among them is switched over to a kept one first. */

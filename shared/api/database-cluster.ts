@@ -313,6 +313,8 @@ export const databaseClusterStatus = z.object({
   lastSwitchover: z
     .object({
       request: z.string(),
+      from: z.string().optional().describe("The primary when the request was taken up"),
+      inProgress: z.boolean().optional().describe("Taken up, result not yet recorded: an operator that restarts then records it rather than switching over twice"),
       to: z.string().optional(),
       at: z.string(),
       result: z.string(),
