@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { condition as conditionSchema, databaseBackup, databaseCluster, LABELS, type Condition, type DatabaseBackup, type DatabaseCluster } from "../shared/api/index.js";
+import { problemConditions } from "../shared/condition-health.js";
 import { RESOURCES, type KubeClient } from "../shared/k8s/client.js";
 import { backupsOf } from "./backup-list.js";
 import { age, engineLabel, renderClusterStatus, type ClusterView } from "./cluster-status.js";
@@ -8,11 +9,9 @@ import { kubeconfigOption, namespaceOf, readCluster, withClient } from "./option
 import { cliIo, NotFoundError, outputOption, printOut, renderTable, type OutputFormat } from "./output.js";
 import { renderObjects } from "./print-objects.js";
 
-/** Conditions whose "good" status is False: these are reported when True. */
-const NEGATIVE_CONDITIONS = new Set(["Degraded", "Paused", "VerificationFailed", "Fenced"]);
-
+/** The conditions that say something is wrong (shared/condition-health.ts). */
 export function unhealthyConditions(conditions: Condition[] | undefined): Condition[] {
-  return (conditions ?? []).filter((condition) => (NEGATIVE_CONDITIONS.has(condition.type) ? condition.status === "True" : condition.status !== "True"));
+  return problemConditions(conditions);
 }
 
 export interface StatusRow {

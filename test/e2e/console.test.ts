@@ -139,6 +139,8 @@ describe("the web console", () => {
     await screenshots(page, "detail");
     await page.locator("#reveal-password:not([disabled])").click();
     await expect(page.locator("#password-value").textContent()).resolves.toMatch(/^.{16,}$/);
+    // TLS is on by default: the Connect card says so, with the certificate's issuer and expiry.
+    await expect(page.locator("#tls-state").textContent()).resolves.toMatch(/^offered \(plaintext accepted\); certificate from operator-ca expires \d{4}-\d{2}-\d{2} \(in (89|90) days\)$/);
   });
 
   it("restores that backup into a new cluster with the keyboard only, and shows the restore Completed", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { bothZones, checkPointInTime, clientCommand, phaseInWords, pointInTimeWindow, quantityBytes, refusedField, switchoverCapability } from "./model.js";
+import { bothZones, checkPointInTime, clientCommand, phaseInWords, pointInTimeWindow, quantityBytes, refusedField, switchoverCapability, tlsInWords } from "./model.js";
 
 function cluster(status: DatabaseCluster["status"], replicas = 3): DatabaseCluster {
   return {
@@ -75,5 +75,22 @@ describe("how the console reads a cluster", () => {
     expect(refusedField("spec.template.size: template mysql-ha has no size \"huge\"; sizes: small, medium", [], parameters)).toBe("size");
     expect(refusedField("DatabaseCluster.steward.dev \"9x\" is invalid: metadata.name: Invalid value", [{ field: "metadata.name" }], parameters)).toBe("name");
     expect(refusedField("something else entirely", [], parameters)).toBe("");
+  });
+});
+
+describe("the Connect card's TLS line", () => {
+  const now = Date.parse("2026-12-06T00:00:00Z");
+  const withTls = (tls: DatabaseCluster["status"], required = true): DatabaseCluster => ({ ...cluster(tls), spec: { ...cluster(undefined).spec, tls: { enabled: true, required } } });
+  it("says whether plaintext is refused, who issued the certificate and when it expires", () => {
+    const line = tlsInWords(withTls({ tls: { secretName: "orders-tls", issuer: "operator-ca", notAfter: "2027-03-06T00:00:00Z" }, conditions: [condition("TLS", "True", "valid")] }), now);
+    expect(line).toEqual({ text: "required; certificate from operator-ca expires 2027-03-06 (in 90 days)", tone: "ok" });
+  });
+  it("warns with the condition's words when renewal fails", () => {
+    const line = tlsInWords(withTls({ tls: { secretName: "orders-tls", issuer: "operator-ca", notAfter: "2026-12-16T00:00:00Z" }, conditions: [condition("TLS", "False", "renewal failed: Secret steward-ca unreadable")] }, false), now);
+    expect(line.tone).toBe("warn");
+    expect(line.text).toMatch(/^offered \(plaintext accepted\); certificate from operator-ca expires 2026-12-16 \(in 10 days\); R: renewal failed/);
+  });
+  it("says why TLS is off", () => {
+    expect(tlsInWords(cluster({ conditions: [condition("TLS", "False", "This engine does not serve TLS in this build of Steward; connections are plaintext")] }), now)).toEqual({ text: "off: This engine does not serve TLS in this build of Steward; connections are plaintext", tone: "off" });
   });
 });

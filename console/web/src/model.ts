@@ -2,13 +2,12 @@
  * Pure readings of Steward objects for the pages: a phase in words, ages, the point-in-time
  * window, what a cluster can do. No engine names: what a cluster can do is read from its status.
  */
+import { problemConditions } from "../../../shared/condition-health.js";
 import type { Condition, DatabaseBackup, DatabaseCluster, DatabaseRestore } from "../../../shared/api/index.js";
 
-/** Conditions whose healthy status is False (the same reading as `steward status`). */
-const NEGATIVE = new Set(["Degraded", "Paused", "VerificationFailed", "Fenced"]);
-
+/** The conditions that say something is wrong (the same reading as `steward status`). */
 export function unhealthy(conditions: Condition[] | undefined): Condition[] {
-  return (conditions ?? []).filter((condition) => (NEGATIVE.has(condition.type) ? condition.status === "True" : condition.status !== "True"));
+  return problemConditions(conditions);
 }
 
 /** The phase and, in words, why: the first unhealthy condition's message, or what Ready means. */
@@ -168,4 +167,18 @@ export function refusedField(message: string, causes: { field: string }[], param
     if (cause.field === "metadata.name" || cause.field === "name") return "name";
   }
   return /metadata\.name|"[^"]*" is invalid: metadata\.name/.test(message) ? "name" : "";
+}
+
+/**
+ * The Connect card's TLS line: required or offered, who issued the certificate and when it
+ * expires; the TLS condition's words when renewal is in trouble (tone warn), or why it is off.
+ */
+export function tlsInWords(cluster: DatabaseCluster, now: number): { text: string; tone: "ok" | "warn" | "off" } {
+  const tls = cluster.status?.tls;
+  const condition = cluster.status?.conditions?.find((each) => each.type === "TLS");
+  if (!tls) return { text: condition?.status === "False" ? `off: ${condition.message}` : "-", tone: "off" };
+  const required = cluster.spec.tls?.required ? "required" : "offered (plaintext accepted)";
+  const expires = tls.notAfter ? `; certificate from ${tls.issuer} expires ${tls.notAfter.slice(0, 10)} (in ${Math.max(0, Math.round((Date.parse(tls.notAfter) - now) / 86_400_000))} days)` : `; certificate from ${tls.issuer}`;
+  const trouble = condition && condition.status !== "True" ? `; ${condition.reason}: ${condition.message}` : "";
+  return { text: `${required}${expires}${trouble}`, tone: trouble ? "warn" : "ok" };
 }

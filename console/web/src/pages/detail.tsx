@@ -4,7 +4,7 @@ import type { DatabaseCluster } from "../../../../shared/api/index.js";
 import { STEWARD } from "../access.js";
 import { call, connectionDetails, timelineEvent, type ConnectionDetails, type TimelineEvent } from "../api.js";
 import { Badge, ErrorText, GapWarning, GatedButton, phaseTone } from "../components.js";
-import { age, bothZones, bytes, backupsOf, clientCommand, engineText, failureReason, phaseInWords, pointInTimeWindow, restoresOf } from "../model.js";
+import { age, bothZones, bytes, backupsOf, clientCommand, engineText, failureReason, phaseInWords, pointInTimeWindow, restoresOf, tlsInWords } from "../model.js";
 import { useLive } from "../store.js";
 import { useNow } from "./databases.js";
 import { Operations } from "./operations.js";
@@ -79,6 +79,7 @@ function ConnectCard(props: { cluster: DatabaseCluster }) {
   }, [namespace, name, props.cluster.status?.connectionSecret, props.cluster.status?.phase]);
   const reveal = () => call("POST", `/api/clusters/${namespace}/${name}/password`, z.object({ password: z.string() })).then((answer) => setPassword(answer.password), (failure: unknown) => setError(String(failure)));
   const command = clientCommand(details?.uri, details ?? {});
+  const tls = tlsInWords(props.cluster, Date.now());
   return (
     <div class="card" id="connect">
       <h2>Connect</h2>
@@ -92,6 +93,7 @@ function ConnectCard(props: { cluster: DatabaseCluster }) {
           {details.readOnlyHost && (<><dt>Read-only host</dt><dd><code>{details.readOnlyHost}</code></dd></>)}
           {details.uri && (<><dt>URI</dt><dd><code>{details.uri}</code></dd></>)}
           {command && (<><dt>Client</dt><dd><code>{command}</code></dd></>)}
+          <dt>TLS</dt><dd id="tls-state" class={tls.tone === "warn" ? "warn-text" : undefined}>{tls.text}</dd>
           <dt>Password</dt>
           <dd>
             {password ? (
