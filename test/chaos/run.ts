@@ -34,7 +34,7 @@ mkdirSync(outDir, { recursive: true });
 const stateDir = mkdtempSync(join(tmpdir(), "steward-chaos-"));
 const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 // Pods are killed again and again: a short restart backoff keeps runs comparable.
-const cluster = await startLocalCluster({ stateDir, withS3: true, backoffBaseMs: 1000, log: (line) => log(`[local cluster] ${line}`) });
+const cluster = await startLocalCluster({ stateDir, withS3: true, nodes: 3, backoffBaseMs: 1000, log: (line) => log(`[local cluster] ${line}`) });
 // Stopped by a signal: stop the cluster, and (world.ts, on exit) the operators, then leave.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cluster.stop().finally(() => process.exit(130)));
 const results: ScenarioResult[] = [];

@@ -5,6 +5,7 @@
 import { CHAOS_ENGINES } from "../engines.js";
 import { fullCrash } from "./full-crash.js";
 import { networkCut } from "./network-cut.js";
+import { nodeLoss } from "./node-loss.js";
 import { operatorKill } from "./operator-kill.js";
 import type { Scenario } from "./scenario.js";
 
@@ -15,4 +16,8 @@ export const SCENARIOS: Scenario[] = [
   operatorKill(CHAOS_ENGINES.mariadb),
   fullCrash(CHAOS_ENGINES.redis),
   fullCrash(CHAOS_ENGINES.mariadb),
+  nodeLoss(CHAOS_ENGINES.mariadb, "stop"),
+  nodeLoss(CHAOS_ENGINES.redis, "stop"),
+  nodeLoss(CHAOS_ENGINES.mariadb, "isolate"),
+  nodeLoss(CHAOS_ENGINES.redis, "isolate"),
 ];
