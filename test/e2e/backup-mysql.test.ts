@@ -21,6 +21,8 @@
  * - a schedule creates backups, and retention removes exactly the ones its plan names.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
@@ -47,6 +49,13 @@ let operators = 0;
 function startOperator(): OperatorProcess {
   operators++;
   return startOperatorProcess({ kubeconfig: inject("kubeconfig"), namespace, identity: `backup-e2e-${operators}` });
+}
+
+/** Every log file of a pod's newest run on the local cluster (the runtime keeps them under its state). */
+function podLogs(namespace: string, pod: string): string {
+  const podsDir = join(inject("stateDir"), "runtime", "pods");
+  const runs = readdirSync(podsDir).filter((dir) => dir.startsWith(`${namespace}_${pod}_`)).map((dir) => join(podsDir, dir, "logs"));
+  return runs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).map((file) => readFileSync(join(dir, file), "utf8")) : [])).join("\n");
 }
 
 async function until<T>(what: string, read: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
@@ -362,7 +371,11 @@ describe("backups and restores of a 3-node MariaDB cluster", () => {
     await createRestore("physical-pitr", { source: { cluster: CLUSTER, pointInTime: pointInTime.toISOString() }, target: { newCluster: "orders-phys" } });
     const restore = await terminalRestore("physical-pitr", 480_000);
     expect(restore.status?.phase, JSON.stringify(restore.status?.error)).toBe("Completed");
-    expect(restore.status?.backup).toBe("physical-inc");
+    // A point in time names no backup: the new cluster's first instance plans it, and its init
+    // step's log says which base it chose and that it applied the incremental on the full copy.
+    const initLog = podLogs(namespace, "orders-phys-0");
+    expect(initLog).toMatch(/"backup":"physical-inc"[^\n]*Planned the point-in-time restore/);
+    expect(initLog).toContain("Unpacked an incremental copy; applying it");
     expect(await checksums("orders-phys")).toEqual(expected);
     await client.delete(RESOURCES.DatabaseCluster, namespace, "orders-phys");
     // Retention never breaks a chain: with keepLast 1 the incremental stays, and so does its base.

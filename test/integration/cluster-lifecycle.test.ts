@@ -62,7 +62,9 @@ describe("a DatabaseCluster's life", () => {
     const data = Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, "base64").toString()]));
     expect(data).toMatchObject({ host: `shop-primary.${test.namespace}.svc`, port: "3306", username: "app", database: "shop" });
     expect(data.password).toMatch(/^[A-Za-z0-9]{24,}$/);
-    expect(data.uri).toBe(`mysql://app:${data.password}@shop-primary.${test.namespace}.svc:3306/shop`);
+    // TLS is on by default: the URI asks the client to verify the server's certificate and name, with the CA beside it.
+    expect(data.uri).toBe(`mysql://app:${data.password}@shop-primary.${test.namespace}.svc:3306/shop?ssl-mode=VERIFY_IDENTITY`);
+    expect(data["ca.crt"]).toMatch(/^-----BEGIN CERTIFICATE-----/);
     // The password lives only in Secrets: never in the cluster's status.
     expect(JSON.stringify(await cluster())).not.toContain(data.password);
   });
