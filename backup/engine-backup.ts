@@ -183,6 +183,13 @@ export interface EngineBackup {
   throwawayDataDir?(workDir: string): string;
   /** Present for engines that can recover to a point in time. */
   pointInTime?: PointInTimeRecovery;
+  /**
+   * True where a physical copy can only become a server's data directory before it starts (a
+   * prepared InnoDB copy): such a backup restores into a new cluster or a throwaway, never into
+   * a running server. An engine whose physical format a running server loads (Redis RDB) leaves
+   * it unset.
+   */
+  readonly physicalRestoresOffline?: boolean;
 }
 
 /**

@@ -96,7 +96,7 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     for (const object of [...chain.map((link) => link.data), ...segmentsToCheck]) await step("checksum", () => verifyStoredObject(job.storage, object, job.signal));
     return { backup: manifest, tables: [], position: manifest.position.summary };
   }
-  if (manifest.method === "physical" && (!job.offline || job.replaceExisting)) {
+  if (manifest.method === "physical" && job.engine.physicalRestoresOffline && (!job.offline || job.replaceExisting)) {
     throw new StepError("plan", new Error(`backup ${manifest.backup} is a physical copy: it restores into a new cluster (its first instance starts on it), not into a running server`));
   }
   const totalBytes = chain.reduce((sum, link) => sum + link.data.size, 0);
@@ -120,7 +120,7 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     loadedBytes += link.data.size;
   };
   try {
-    if (manifest.method === "physical") {
+    if (manifest.method === "physical" && job.engine.physicalRestoresOffline) {
       for (const [index, link] of chain.entries()) await load(link, index);
       instance = await step("start", () => job.offline!.start({ restoredData: true }));
     } else {

@@ -48,6 +48,8 @@ class DumpWatcher extends Transform {
 
 export class MysqlBackup implements EngineBackup {
   readonly engine = "mysql";
+  /** A prepared InnoDB copy becomes a data directory before mariadbd starts. */
+  readonly physicalRestoresOffline = true;
 
   /** The flavour of the cluster; identify() reads the server's own when asked. */
   constructor(private readonly flavor: MysqlFlavor = "mariadb") {}
