@@ -38,6 +38,7 @@ export default defineConfig({
           name: "cluster",
           include: ["test/{integration,e2e}/**/*.test.ts"],
           globalSetup: ["test/setup/local-cluster.ts"],
+          setupFiles: ["test/setup/slot-names.ts"],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,

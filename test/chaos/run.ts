@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startLocalCluster } from "../../local/cluster.js";
+import { installSlotLookup } from "../../local/slot-names.js";
 import { writeReport, type ScenarioResult } from "./report.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import { Recorder } from "./scenarios/scenario.js";
@@ -35,6 +36,7 @@ const stateDir = mkdtempSync(join(tmpdir(), "steward-chaos-"));
 const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 // Pods are killed again and again: a short restart backoff keeps runs comparable.
 const cluster = await startLocalCluster({ stateDir, withS3: true, nodes: 3, backoffBaseMs: 1000, log: (line) => log(`[local cluster] ${line}`) });
+installSlotLookup(cluster.slot);
 // Stopped by a signal: stop the cluster, and (world.ts, on exit) the operators, then leave.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cluster.stop().finally(() => process.exit(130)));
 const results: ScenarioResult[] = [];
