@@ -6,7 +6,8 @@ import { Command } from "commander";
 import { loadKubeConfig } from "../local/apply.js";
 import { defaultStateDir, readDaemonInfo, runningDaemon, startDaemon, stopDaemon, type DaemonInfo } from "../local/daemon-control.js";
 import { RuntimeControl } from "../local/runtime/control-client.js";
-import { setS3Running } from "../local/s3/s3.js";
+import { faultRequestFromCli } from "../local/s3/fault.js";
+import { setS3Fault, setS3Running } from "../local/s3/s3.js";
 import { createSampleCluster } from "./sample.js";
 
 /**
@@ -241,11 +242,20 @@ export function localCommand(): Command {
     });
   fault
     .command("s3")
-    .description("Stop the local S3 server (scale to 0) or start it again")
-    .argument("<state>", "stop | start")
-    .action(async (state: string, _options: object, command: Command) => {
-      if (state !== "stop" && state !== "start") throw new Error("state must be stop or start");
-      await setS3Running(loadKubeConfig(requireDaemon(stateDirOf(command)).kubeconfig), state === "start");
+    .description(
+      "An S3 fault. stop|start: the server scaled to 0 or back. errors: S3 error answers (503 SlowDown, or --status 500); drop: connections reset after --after-bytes (default 65536) of a request or response; slow: each response held --delay seconds (default 30); missing-bucket: the bucket gone (the server answers NoSuchBucket); clear: none of these. --rate applies it to that share of requests, --for clears it after that many seconds",
+    )
+    .argument("<mode>", "stop | start | errors | drop | slow | missing-bucket | clear")
+    .option("--status <code>", "errors: 503 or 500")
+    .option("--after-bytes <n>", "drop: bytes let through before the reset")
+    .option("--delay <seconds>", "slow: how long each response is held")
+    .option("--rate <share>", "0..1: share of requests hit (default 1)")
+    .option("--for <seconds>", "clear by itself after this long")
+    .action(async (mode: string, options: { status?: string; afterBytes?: string; delay?: string; rate?: string; for?: string }, command: Command) => {
+      const config = loadKubeConfig(requireDaemon(stateDirOf(command)).kubeconfig);
+      if (mode === "stop" || mode === "start") return setS3Running(config, mode === "start");
+      const state = await setS3Fault(config, faultRequestFromCli(mode === "clear" ? "none" : mode, options));
+      console.log(`S3 fault: ${state.fault.mode}${state.fault.mode === "none" ? "" : ` (${JSON.stringify(state.fault)}, rate ${state.rate}${state.until ? `, until ${state.until}` : ""})`}; ${state.faulted} of ${state.requests} requests faulted so far`);
     });
   return local;
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { applyObjects } from "../apply.js";
+import { S3FaultStateSchema, type S3FaultRequest, type S3FaultState } from "./fault.js";
 import { cacheDir } from "../controlplane/binaries.js";
 import { waitFor } from "../processes.js";
 import { repositoryRoot } from "../repository.js";
@@ -17,6 +18,10 @@ import { repositoryRoot } from "../repository.js";
 export const S3_NAMESPACE = "steward-system";
 export const S3_NAME = "s3";
 export const S3_PORT = 7070;
+/** The S3 server's own port, which only the fault proxy in front of it uses (fault-proxy.ts). */
+const S3_BACKEND_PORT = 7071;
+/** The fault proxy's control port: GET/PUT /fault (see fault.ts). */
+export const S3_FAULT_PORT = 7079;
 export const S3_BUCKET = "steward";
 export const S3_REGION = "us-east-1";
 const ROOT_SECRET = "s3-root";
@@ -86,12 +91,23 @@ function manifests(binary: string): KubernetesObject[] {
                 name: "versitygw",
                 // No image: the pod names the binary the host has (built into the cache).
                 image: `versitygw:${pinnedVersitygwVersion()}`,
-                command: [binary, "--port", `:${S3_PORT}`, "posix", "/var/lib/versitygw"],
+                command: [binary, "--port", `:${S3_BACKEND_PORT}`, "posix", "/var/lib/versitygw"],
                 env: [
                   { name: "ROOT_ACCESS_KEY", valueFrom: secretKey("accessKeyId") },
                   { name: "ROOT_SECRET_KEY", valueFrom: secretKey("secretAccessKey") },
                 ],
-                ports: [{ name: "http", containerPort: S3_PORT }],
+                readinessProbe: { tcpSocket: { port: S3_BACKEND_PORT }, periodSeconds: 1 },
+                volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }],
+              },
+              {
+                // The S3 port itself: forwards to versitygw, and injects `steward local fault s3` faults.
+                name: "fault-proxy",
+                image: "node:24",
+                command: [process.execPath, join(repositoryRoot(), "dist", "local", "s3", "fault-proxy.js"), "--listen", `${S3_PORT}`, "--backend", `${S3_BACKEND_PORT}`, "--control", `${S3_FAULT_PORT}`, "--data", "/var/lib/versitygw", "--bucket", S3_BUCKET],
+                ports: [
+                  { name: "http", containerPort: S3_PORT },
+                  { name: "fault-control", containerPort: S3_FAULT_PORT },
+                ],
                 readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 1 },
                 volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }],
               },
@@ -174,4 +190,25 @@ export async function setS3Running(config: KubeConfig, running: boolean): Promis
       return true;
     }
   }, 60_000, 250);
+}
+
+async function faultControlUrl(config: KubeConfig): Promise<string> {
+  const pod = await config.makeApiClient(CoreV1Api).readNamespacedPod({ name: `${S3_NAME}-0`, namespace: S3_NAMESPACE });
+  const ip = pod.status?.podIP;
+  if (!ip) throw new Error(`the s3 pod has no address yet (phase ${pod.status?.phase ?? "unknown"})`);
+  return `http://${ip}:${S3_FAULT_PORT}/fault`;
+}
+
+/** Sets (or clears, with mode none) the fault the S3 pod's proxy applies; returns its state. */
+export async function setS3Fault(config: KubeConfig, request: S3FaultRequest): Promise<S3FaultState> {
+  const response = await fetch(await faultControlUrl(config), { method: "PUT", body: JSON.stringify(request), signal: AbortSignal.timeout(10_000) });
+  const body: unknown = await response.json();
+  if (!response.ok) throw new Error(`the S3 fault proxy refused: ${JSON.stringify(body)}`);
+  return S3FaultStateSchema.parse(body);
+}
+
+/** The fault in force and the proxy's request counts. */
+export async function s3FaultState(config: KubeConfig): Promise<S3FaultState> {
+  const response = await fetch(await faultControlUrl(config), { signal: AbortSignal.timeout(10_000) });
+  return S3FaultStateSchema.parse(await response.json());
 }

@@ -1,12 +1,13 @@
 /**
  * The local S3 server (versitygw as a pod): the bucket is served to the host and to pods, a
  * BackupStorage points at it, and stopping and starting it (as backup fault tests do) keeps the
- * objects, which live on its PVC.
+ * objects, which live on its PVC. Its fault proxy answers errors, resets connections, holds
+ * responses and hides the bucket on demand, and forwards untouched otherwise.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { BACKUP_STORAGE_NAME } from "../../local/cluster.js";
-import { setS3Running } from "../../local/s3/s3.js";
+import { s3FaultState, setS3Fault, setS3Running } from "../../local/s3/s3.js";
 import { apply, clients, execOk, freshNamespace, isReady, waitForPod } from "./local-fixtures.js";
 
 const s3 = inject("s3");
@@ -16,6 +17,7 @@ let remove: () => Promise<void> = async () => {};
 
 afterAll(async () => {
   await setS3Running(clients().config, true);
+  await setS3Fault(clients().config, { fault: { mode: "none" }, rate: 1 });
   client.destroy();
   await remove();
 });
@@ -48,5 +50,41 @@ describe("the local S3 server", () => {
     await setS3Running(config, true);
     const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
     expect(await object.Body!.transformToString()).toBe("kept on the PVC");
+  });
+
+  it("injects S3 faults through its proxy, and clears them", async () => {
+    const { config } = clients();
+    const body = "x".repeat(200_000);
+    const put = (name: string, timeoutMs?: number) =>
+      client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${key}.${name}`, Body: body }), timeoutMs ? { abortSignal: AbortSignal.timeout(timeoutMs) } : {});
+    const before = await s3FaultState(config);
+
+    await setS3Fault(config, { fault: { mode: "errors", status: 503 }, rate: 1 });
+    await expect(put("errors")).rejects.toMatchObject({ name: "SlowDown", $metadata: { httpStatusCode: 503 } });
+
+    await setS3Fault(config, { fault: { mode: "drop", afterBytes: 65_536 }, rate: 1 });
+    await expect(put("drop")).rejects.toThrow(/ECONNRESET|socket hang up|EPIPE/);
+
+    await setS3Fault(config, { fault: { mode: "slow", delayMs: 5_000 }, rate: 1 });
+    await expect(put("slow", 1_000)).rejects.toThrow(/abort/i);
+
+    await setS3Fault(config, { fault: { mode: "missing-bucket" }, rate: 1 });
+    await expect(client.send(new HeadBucketCommand({ Bucket: s3.bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+
+    const after = await setS3Fault(config, { fault: { mode: "none" }, rate: 1 });
+    expect(after.faulted - before.faulted).toBe(3);
+    await put("clear");
+    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    expect(await object.Body!.transformToString()).toBe("kept on the PVC");
+  });
+
+  it("clears a burst by itself", async () => {
+    const { config } = clients();
+    const state = await setS3Fault(config, { fault: { mode: "errors", status: 500 }, rate: 1, forSeconds: 1 });
+    expect(state.until).toBeDefined();
+    await expect(client.send(new HeadBucketCommand({ Bucket: s3.bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await client.send(new HeadBucketCommand({ Bucket: s3.bucket }));
+    expect((await s3FaultState(config)).fault.mode).toBe("none");
   });
 });
