@@ -7,8 +7,23 @@
  * dns.lookup answer a name from its own slot's block first and leaves every other name alone.
  */
 import dns, { type LookupAddress, type LookupOptions } from "node:dns";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { repositoryRoot } from "./repository.js";
 import { slotLayout } from "./runtime/slot.js";
+
+/** The slot whose names a process (and the host processes it starts) resolves: set by installSlotLookup. */
+export const SLOT_ENV = "STEWARD_LOCAL_SLOT";
+
+/**
+ * Node arguments that make a child Node process (an operator started by a test or the chaos
+ * suite) resolve the same slot's names: `--import` of the compiled preload, when a slot is set.
+ */
+export function slotPreloadArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const preload = join(repositoryRoot(), "dist", "local", "slot-names-preload.js");
+  return env[SLOT_ENV] && existsSync(preload) ? ["--import", pathToFileURL(preload).href] : [];
+}
 
 /** The slot's names and addresses, from the marked block of a hosts file's text. */
 export function slotBlockNames(hostsText: string, begin: string, end: string): Map<string, string> {
@@ -35,6 +50,7 @@ export function installSlotLookup(slotIndex: number, hostsFile = "/etc/hosts"): 
   if (installed === slotIndex) return;
   if (installed !== undefined) throw new Error(`slot lookup already installed for slot ${installed}`);
   installed = slotIndex;
+  process.env[SLOT_ENV] = String(slotIndex);
   const { hostsBegin, hostsEnd } = slotLayout(slotIndex);
   let cached = { mtimeMs: -1, names: new Map<string, string>() };
   const names = () => {

@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LocalCluster } from "../../local/cluster.js";
+import { slotPreloadArgs } from "../../local/slot-names.js";
 import { RuntimeControl } from "../../local/runtime/control-client.js";
 import { KubeClient, RESOURCES } from "../../shared/k8s/client.js";
 import { connectionOf, ensureCrds, type Connection } from "../e2e/cluster-fixtures.js";
@@ -40,7 +41,7 @@ export class OperatorProcess {
     this.logFile = join(world.logDir, `operator-${namespace}.log`);
     const out = openSync(this.logFile, "a");
     const script = join(import.meta.dirname, "operator-process.js");
-    this.child = spawn(process.execPath, [script, world.cluster.kubeconfig, namespace, engine.name], { stdio: ["ignore", out, out] });
+    this.child = spawn(process.execPath, [...slotPreloadArgs(), script, world.cluster.kubeconfig, namespace, engine.name], { stdio: ["ignore", out, out] });
     closeSync(out);
     OperatorProcess.started++;
     OperatorProcess.live.add(this.child);
@@ -78,8 +79,8 @@ export interface ScenarioCluster {
   remove(): Promise<void>;
 }
 
-/** A fresh namespace, an operator process for it, and a Ready 3-instance cluster of `engine`. */
-export async function provisionCluster(world: ChaosWorld, engine: ChaosEngine, prefix: string): Promise<ScenarioCluster> {
+/** A fresh namespace, an operator process for it, and a Ready 3-instance cluster of `engine` (`spec`: fields that differ). */
+export async function provisionCluster(world: ChaosWorld, engine: ChaosEngine, prefix: string, spec?: Record<string, unknown>): Promise<ScenarioCluster> {
   const namespace = `${prefix}-${Date.now().toString(36)}`;
   const name = engine.name === "redis" ? "cache" : "db";
   await world.client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
@@ -100,7 +101,7 @@ export async function provisionCluster(world: ChaosWorld, engine: ChaosEngine, p
   // The namespace is new: the API server may refuse objects in it for a moment.
   for (let attempt = 0; ; attempt++) {
     try {
-      await world.client.apply(engine.cluster(namespace, name));
+      await world.client.apply(engine.cluster(namespace, name, spec));
       break;
     } catch (error) {
       if (attempt > 20) throw error;
