@@ -26,7 +26,8 @@ export interface ChaosEngine {
   /** The engine container of a pod (for crash faults). */
   container: string;
   engines: () => EngineRegistry;
-  cluster(namespace: string, name: string): KubeObject;
+  /** The cluster's object; `spec` replaces top-level fields of the chaos default. */
+  cluster(namespace: string, name: string, spec?: Record<string, unknown>): KubeObject;
   waitReady(client: KubeClient, namespace: string, name: string, timeoutMs: number): Promise<DatabaseCluster>;
   /** Run once before writing (tables). */
   prepare(connection: Connection): Promise<void>;
@@ -129,7 +130,7 @@ export const CHAOS_ENGINES: Record<ChaosEngine["name"], ChaosEngine> = {
     name: "redis",
     container: "redis",
     engines: () => ({ redis: redisEngine() }),
-    cluster: (namespace, name) => redis.redisCluster(namespace, name),
+    cluster: (namespace, name, spec) => redis.redisCluster(namespace, name, spec),
     waitReady: (client, namespace, name, timeoutMs) => redis.waitForReady(client, namespace, name, 3, timeoutMs),
     prepare: async () => {},
     writer: (connection) => redis.startWriter(connection),
@@ -152,7 +153,7 @@ export const CHAOS_ENGINES: Record<ChaosEngine["name"], ChaosEngine> = {
     name: "mariadb",
     container: "database",
     engines: () => ({ mysql: mysqlEngine() }),
-    cluster: (namespace, name) => mysql.mariadbCluster(namespace, name),
+    cluster: (namespace, name, spec) => mysql.mariadbCluster(namespace, name, spec),
     waitReady: (client, namespace, name, timeoutMs) => mysql.waitForReady(client, namespace, name, 3, timeoutMs),
     prepare: async (connection) => {
       // Right after Ready the Service's endpoints may still be moving: retry for a while.

@@ -7,6 +7,7 @@ import { fullCrash } from "./full-crash.js";
 import { networkCut } from "./network-cut.js";
 import { nodeLoss } from "./node-loss.js";
 import { operatorKill } from "./operator-kill.js";
+import { s3Faults } from "./s3-faults.js";
 import type { Scenario } from "./scenario.js";
 
 export const SCENARIOS: Scenario[] = [
@@ -20,4 +21,8 @@ export const SCENARIOS: Scenario[] = [
   nodeLoss(CHAOS_ENGINES.redis, "stop"),
   nodeLoss(CHAOS_ENGINES.mariadb, "isolate"),
   nodeLoss(CHAOS_ENGINES.redis, "isolate"),
+  nodeLoss(CHAOS_ENGINES.mariadb, "stop", "node-local"),
+  nodeLoss(CHAOS_ENGINES.redis, "stop", "node-local"),
+  s3Faults(CHAOS_ENGINES.mariadb),
+  s3Faults(CHAOS_ENGINES.redis),
 ];

@@ -2,7 +2,8 @@
  * Node loss on the three-node local cluster: the primary's node stopped (every process of its
  * pods killed, heartbeats gone: a crashed machine) or isolated (its pods' links and heartbeats
  * cut, processes alive: a partitioned machine) under acknowledged writes, then started or
- * restored. The cluster's volumes are the default StorageClass (network storage) and
+ * restored. The cluster's volumes are network storage (the default StorageClass, any node can
+ * attach them) or node-local (`steward-node-local`: a pod can only run where its disk is), and
  * `failover.nodeLoss` is left at `wait`: the pod stays on the lost node until it returns.
  * Checked: writes resume through the primary Service on a replica of a live node, 0
  * acknowledged writes lost, never two pods accepting writes, and the old primary back as a
@@ -28,14 +29,18 @@ async function nodeMarkedLost(world: ChaosWorld, node: string, since: number): P
   return marked === undefined ? undefined : (marked - since) / 1000;
 }
 
-export function nodeLoss(engine: ChaosEngine, fault: "stop" | "isolate"): Scenario {
+const STORAGE_CLASSES = { network: "steward-local", "node-local": "steward-node-local" } as const;
+
+export function nodeLoss(engine: ChaosEngine, fault: "stop" | "isolate", storage: keyof typeof STORAGE_CLASSES = "network"): Scenario {
   const back = fault === "stop" ? "start" : "restore";
+  const backed = fault === "stop" ? "started" : "restored";
   return {
-    name: `${engine.name}-node-${fault}`,
-    description: `${engine.name}, 3 instances on 3 nodes, network storage, failover.delaySeconds 1, nodeLoss wait: the primary's node ${fault === "stop" ? "stopped (a crashed machine)" : "isolated (a partitioned machine, processes alive)"} under acknowledged writes until the node controller marks it lost, then ${back}ed. Recovery: fault -> first acknowledged write.`,
+    name: `${engine.name}-node-${fault}${storage === "network" ? "" : `-${storage}`}`,
+    description: `${engine.name}, 3 instances on 3 nodes, ${storage} storage, failover.delaySeconds 1, nodeLoss wait: the primary's node ${fault === "stop" ? "stopped (a crashed machine)" : "isolated (a partitioned machine, processes alive)"} under acknowledged writes until the node controller marks it lost, then ${backed}. Recovery: fault -> first acknowledged write.`,
     runs: 2,
     async run(world, recorder, runs) {
-      const cluster = await provisionCluster(world, engine, `chaos-${engine.name}-node`);
+      const spec = { storage: { size: "1Gi", storageClassName: STORAGE_CLASSES[storage] } };
+      const cluster = await provisionCluster(world, engine, `chaos-${engine.name}-node`, spec);
       const result = recorder.result;
       const sampler = startDoublePrimarySampler(world.client, cluster.namespace, cluster.name, engine, cluster.connection);
       const writer = engine.writer(cluster.connection);
