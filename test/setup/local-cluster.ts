@@ -1,7 +1,7 @@
 /**
- * Global setup of the "cluster" test project: one local cluster (control plane, process runtime
- * as its three nodes, S3 as a pod; no operator) for every integration and end-to-end file (they run one
- * at a time), torn down at the end. Files read what they need with inject("kubeconfig") etc.
+ * Global setup of the "cluster" and "cluster-serial" test projects: one local cluster (control
+ * plane, process runtime as its three nodes, S3 as a pod; no operator) for every integration and
+ * end-to-end file, torn down at the end. Files read what they need with inject("kubeconfig") etc.
  *
  * It takes the first free slot, so other test runs on the same machine get their own. If vitest
  * is killed, the control plane dies with it (parent-death signal) and the slot's watchdog removes
@@ -28,13 +28,21 @@ declare module "vitest" {
   }
 }
 
-let cluster: LocalCluster | undefined;
-let stateDir: string | undefined;
+/**
+ * The two cluster projects ("cluster", whose files run two at a time, and "cluster-serial") both
+ * name this setup; vitest runs their setups in one process, so they share one cluster through
+ * this process-wide handle, stopped when the last project tears down.
+ */
+interface SharedCluster {
+  started: Promise<{ cluster: LocalCluster; stateDir: string }>;
+  users: number;
+}
+const shared = globalThis as { stewardTestCluster?: SharedCluster };
 
-export async function setup(project: TestProject): Promise<void> {
-  stateDir = mkdtempSync(join(tmpdir(), "steward-test-"));
+async function startTestCluster(): Promise<{ cluster: LocalCluster; stateDir: string }> {
+  const stateDir = mkdtempSync(join(tmpdir(), "steward-test-"));
   const started = Date.now();
-  cluster = await startLocalCluster({
+  const cluster = await startLocalCluster({
     stateDir,
     // Three nodes, as a small production cluster has: spread and node loss are testable.
     // STEWARD_TEST_NODES=1 measures the one-node setup it replaced.
@@ -45,6 +53,13 @@ export async function setup(project: TestProject): Promise<void> {
     log: (line) => console.log(`[local cluster] ${line}`),
   });
   console.log(`[local cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s on slot ${cluster.slot}; state in ${stateDir}`);
+  return { cluster, stateDir };
+}
+
+export async function setup(project: TestProject): Promise<void> {
+  shared.stewardTestCluster ??= { started: startTestCluster(), users: 0 };
+  shared.stewardTestCluster.users++;
+  const { cluster, stateDir } = await shared.stewardTestCluster.started;
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("kubectl", cluster.kubectl);
   project.provide("runtimeSocket", cluster.runtimeSocket!);
@@ -55,6 +70,10 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  await cluster?.stop();
-  if (stateDir && !process.env.STEWARD_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
+  const handle = shared.stewardTestCluster;
+  if (!handle || --handle.users > 0) return;
+  shared.stewardTestCluster = undefined;
+  const { cluster, stateDir } = await handle.started;
+  await cluster.stop();
+  if (!process.env.STEWARD_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
 }
