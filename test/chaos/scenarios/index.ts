@@ -7,6 +7,7 @@ import { fullCrash } from "./full-crash.js";
 import { networkCut } from "./network-cut.js";
 import { nodeLoss } from "./node-loss.js";
 import { operatorKill } from "./operator-kill.js";
+import { operatorKillOperations } from "./operator-kill-operations.js";
 import { s3Faults } from "./s3-faults.js";
 import type { Scenario } from "./scenario.js";
 
@@ -15,6 +16,7 @@ export const SCENARIOS: Scenario[] = [
   networkCut(CHAOS_ENGINES.mariadb),
   operatorKill(CHAOS_ENGINES.redis),
   operatorKill(CHAOS_ENGINES.mariadb),
+  operatorKillOperations(CHAOS_ENGINES.mariadb),
   fullCrash(CHAOS_ENGINES.redis),
   fullCrash(CHAOS_ENGINES.mariadb),
   nodeLoss(CHAOS_ENGINES.mariadb, "stop"),

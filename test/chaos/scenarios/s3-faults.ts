@@ -69,7 +69,7 @@ export function s3Faults(engine: ChaosEngine): Scenario {
       const config = loadKubeConfig(world.cluster.kubeconfig);
       const cluster = await provisionCluster(world, engine, `chaos-${engine.name}-s3`);
       const result = recorder.result;
-      await createLocalBackupStorage(world.client, cluster.namespace, world.cluster.s3!, { name: "chaos-s3", prefix: cluster.namespace });
+      await createLocalBackupStorage(world.client, cluster.namespace, world.cluster.s3!, { name: "chaos-s3", prefix: `${cluster.namespace}/` });
       await world.client.mergePatch(RESOURCES.DatabaseCluster, cluster.namespace, cluster.name, { spec: { backup: { storage: "chaos-s3", verify: true, ...(archives ? { pointInTime: { enabled: true } } : {}) } } });
       const sampler = startDoublePrimarySampler(world.client, cluster.namespace, cluster.name, engine, cluster.connection);
       const writer = engine.writer(cluster.connection);
