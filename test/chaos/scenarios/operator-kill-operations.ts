@@ -73,21 +73,27 @@ export function operatorKillOperations(engine: ChaosEngine): Scenario {
       const writer = engine.writer(cluster.connection);
       const perOperation: Record<string, number[]> = {};
       let replicas = 3;
-      let backupsMade = 0;
       try {
         for (let run = 1; run <= runs; run++) {
           const operation = OPERATIONS[(run - 1) % OPERATIONS.length]!;
           const ok = await converged(world, cluster.namespace, cluster.name, replicas, 240_000);
           if (!ok) recorder.fail(run, `${operation}: the cluster was not converged before the operation`, await evidence(world, cluster));
+          // A restore needs a Completed backup and retention something to remove: made before the clock starts.
+          if (operation === "restore" || operation === "retention") {
+            const completed = (await backups(world, cluster.namespace)).filter((backup) => backup.status?.phase === "Completed").length;
+            for (let extra = completed; extra < (operation === "restore" ? 1 : 2); extra++) {
+              const made = await completedBackup(world, cluster, `base-${run}-${extra}`);
+              if (!made) recorder.fail(run, `${operation}: no backup Completed to prepare it with`, await evidence(world, cluster));
+            }
+          }
           const startedAt = Date.now();
           const delay = Math.floor(Math.random() * KILL_WINDOW_MS[operation]);
           const kill = sleep(delay).then(() => cluster.replaceOperator());
-          const outcome = await runOperation(world, cluster, operation, run, { replicas, backupsMade, s3, bucket: s3Info.bucket });
+          const outcome = await runOperation(world, cluster, operation, run, { replicas, s3, bucket: s3Info.bucket });
           await kill;
           result.runs++;
           result.kills++;
           replicas = outcome.replicas;
-          backupsMade = outcome.backupsMade;
           const promotions = operation === "config" || operation === "scale-in" ? [] : await eventsSince(world, cluster.namespace, "FailedOver", startedAt);
           if (promotions.length > 0) recorder.fail(run, `${operation}, operator killed after ${delay} ms: ${promotions.length} unplanned promotion(s)`, promotions);
           const failed = await outcome.check();
@@ -106,15 +112,24 @@ export function operatorKillOperations(engine: ChaosEngine): Scenario {
   };
 }
 
+/** A backup made with no fault around it; undefined unless it Completed within 300 s. */
+async function completedBackup(world: ChaosWorld, cluster: ScenarioCluster, name: string): Promise<DatabaseBackup | undefined> {
+  await world.client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name, namespace: cluster.namespace }, spec: { cluster: cluster.name } } as KubeObject);
+  const ended = await waitUntil(async () => {
+    const backup = (await backups(world, cluster.namespace)).find((candidate) => candidate.metadata.name === name);
+    return backup?.status?.phase === "Completed" || backup?.status?.phase === "Failed" ? backup : undefined;
+  }, 300_000, 1_000);
+  return ended?.status?.phase === "Completed" ? ended : undefined;
+}
+
 interface OperationState {
   replicas: number;
-  backupsMade: number;
   s3: S3Client;
   bucket: string;
 }
 
 /** Starts the operation; `check` waits for the successor to converge and says what is wrong, if anything. */
-async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operation: Operation, run: number, state: OperationState): Promise<{ replicas: number; backupsMade: number; check(): Promise<string | undefined> }> {
+async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operation: Operation, run: number, state: OperationState): Promise<{ replicas: number; check(): Promise<string | undefined> }> {
   const { namespace, name } = cluster;
   const patch = (spec: Record<string, unknown>) => world.client.mergePatch(RESOURCES.DatabaseCluster, namespace, name, { spec });
   switch (operation) {
@@ -134,7 +149,6 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
       await world.client.create({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: backupName, namespace }, spec: { cluster: name } } as KubeObject);
       return {
         ...state,
-        backupsMade: state.backupsMade + 1,
         async check() {
           const ended = await waitUntil(async () => {
             const backup = (await backups(world, namespace)).find((candidate) => candidate.metadata.name === backupName);
@@ -142,8 +156,10 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
           }, 300_000, 1_000);
           if (!ended) return `backup ${backupName} did not end within 300 s`;
           if (ended.status?.phase !== "Completed") return `backup ${backupName} ${ended.status?.phase}: ${ended.status?.error?.message ?? ""}`;
-          const all = await backups(world, namespace);
-          if (all.length !== state.backupsMade + 1) return `${all.length} DatabaseBackups for ${state.backupsMade + 1} requests: ${all.map((backup) => backup.metadata.name).join(", ")}`;
+          // The request is the only DatabaseBackup since it (no schedule here): nothing doubled it.
+          const since = Date.parse(String(ended.metadata.creationTimestamp ?? ""));
+          const others = (await backups(world, namespace)).filter((backup) => backup.metadata.name !== backupName && Date.parse(String(backup.metadata.creationTimestamp ?? "")) >= since);
+          if (others.length > 0) return `other DatabaseBackups appeared with ${backupName}: ${others.map((backup) => backup.metadata.name).join(", ")}`;
           // Objects live under <prefix>/<namespace>/<cluster>/backups/<backup>/ (backup/manifest.ts), the manifest written last.
           const manifest = (await objectKeys(state.s3, state.bucket, namespace)).filter((key) => key.endsWith(`/backups/${backupName}/manifest.json`));
           return manifest.length === 1 ? undefined : `backup ${backupName} Completed but its manifest is not in S3`;
@@ -179,7 +195,6 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
       await patch({ backup: { retention: { keepLast } } });
       return {
         ...state,
-        backupsMade: Math.min(state.backupsMade, keepLast),
         async check() {
           const kept = await waitUntil(async () => {
             const completed = (await backups(world, namespace)).filter((backup) => backup.status?.phase === "Completed" && !backup.metadata.deletionTimestamp);
