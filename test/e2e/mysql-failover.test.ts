@@ -16,7 +16,8 @@
  *   heartbeats gone) a replica on a live node takes over without waiting for Kubernetes to
  *   evict anything, no acknowledged write is lost, the cluster says in words that the old pod
  *   is on a lost node and is left there (nodeLoss wait, the default), and when the node
- *   starts again the old primary rejoins as a replica (isolate/restore: see the note below).
+ *   starts again the old primary rejoins as a replica; the same when the node is isolated
+ *   (processes alive, links and heartbeats cut) and then restored.
  * - given the same load, when the primary's network is cut for 8 s (process alive), then a
  *   replica takes over, no two pods ever accept a write at once (sampled every 100 ms from
  *   outside), and the old primary rejoins as a replica when the link returns.
@@ -228,10 +229,10 @@ describe("given a 3-node MariaDB cluster on the local cluster", () => {
     expect(new Set(nodes).size).toBe(3);
   });
 
-  // isolate/restore passed here once but is left out of the suite: a returning isolated primary
-  // with a commit still waiting for a semi-sync acknowledgement cannot be fenced yet (see the
-  // MySQL README's node-loss gap), which would make this case fail now and then.
-  it.each([{ fault: "stop", back: "start" }] as const)("fails over to a live node when the primary's node is lost ($fault), loses no acknowledged write, and takes the old primary back as a replica after $back", async ({ fault, back }) => {
+  it.each([
+    { fault: "stop", back: "start" },
+    { fault: "isolate", back: "restore" },
+  ] as const)("fails over to a live node when the primary's node is lost ($fault), loses no acknowledged write, and takes the old primary back as a replica after $back", async ({ fault, back }) => {
     const before = (await readCluster(operator.client, namespace, NAME))!.status!.currentPrimary!;
     const lostPod = await clients().core.readNamespacedPod({ name: before, namespace });
     const lost = lostPod.spec!.nodeName!;
