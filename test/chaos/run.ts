@@ -42,7 +42,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => 
 const results: ScenarioResult[] = [];
 const machine = `${cpus().length} cores, Node ${process.version}`;
 try {
-  const world = await openWorld(cluster, outDir, log);
+  const world = await openWorld(cluster, stateDir, outDir, log);
   for (const scenario of selected) {
     const runs = runsOverride ?? scenario.runs;
     log(`== ${scenario.name} (${runs} runs) ==`);

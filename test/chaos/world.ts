@@ -20,13 +20,15 @@ export interface ChaosWorld {
   runtime: RuntimeControl;
   /** Where scenarios keep logs (the report's directory). */
   logDir: string;
+  /** The local cluster's state directory: pods' logs are under runtime/pods. */
+  stateDir: string;
   log: (line: string) => void;
 }
 
-export async function openWorld(cluster: LocalCluster, logDir: string, log: (line: string) => void): Promise<ChaosWorld> {
+export async function openWorld(cluster: LocalCluster, stateDir: string, logDir: string, log: (line: string) => void): Promise<ChaosWorld> {
   const client = KubeClient.fromKubeconfig(cluster.kubeconfig);
   await ensureCrds(client);
-  return { cluster, client, runtime: new RuntimeControl(cluster.runtimeSocket!), logDir, log };
+  return { cluster, client, runtime: new RuntimeControl(cluster.runtimeSocket!), logDir, stateDir, log };
 }
 
 /** An operator host process for one namespace and engine; SIGKILL it with `kill()`. */

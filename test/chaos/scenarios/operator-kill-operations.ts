@@ -17,7 +17,7 @@ import { createLocalBackupStorage } from "../../e2e/cluster-fixtures.js";
 import type { ChaosEngine } from "../engines.js";
 import { startDoublePrimarySampler } from "../sampler.js";
 import { provisionCluster, type ChaosWorld, type ScenarioCluster } from "../world.js";
-import { eventsSince, evidence, settle, waitUntil, type Scenario } from "./scenario.js";
+import { eventsSince, evidence, jobLogs, settle, waitUntil, type Scenario } from "./scenario.js";
 
 const OPERATIONS = ["scale-out", "scale-in", "config", "backup", "restore", "retention"] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -155,7 +155,7 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
             return backup?.status?.phase === "Completed" || backup?.status?.phase === "Failed" ? backup : undefined;
           }, 300_000, 1_000);
           if (!ended) return `backup ${backupName} did not end within 300 s`;
-          if (ended.status?.phase !== "Completed") return `backup ${backupName} ${ended.status?.phase}: ${ended.status?.error?.message ?? ""}`;
+          if (ended.status?.phase !== "Completed") return `backup ${backupName} ${ended.status?.phase} at ${ended.status?.error?.step ?? "?"}: ${ended.status?.error?.message ?? ""}\n${jobLogs(world, namespace, ended.status?.job ?? `${backupName}-backup`).join("\n")}`;
           // The request is the only DatabaseBackup since it (no schedule here): nothing doubled it.
           const since = Date.parse(String(ended.metadata.creationTimestamp ?? ""));
           const others = (await backups(world, namespace)).filter((backup) => backup.metadata.name !== backupName && Date.parse(String(backup.metadata.creationTimestamp ?? "")) >= since);
@@ -184,7 +184,7 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
           // The restored cluster has served its purpose: it would only slow the runs after it.
           await world.client.delete(RESOURCES.DatabaseCluster, namespace, target).catch(() => undefined);
           if (!ended) return `restore ${restoreName} did not end within 480 s`;
-          if (ended.status?.phase !== "Completed") return `restore ${restoreName} ${ended.status?.phase}: ${ended.status?.error?.message ?? ""}`;
+          if (ended.status?.phase !== "Completed") return `restore ${restoreName} ${ended.status?.phase} at ${ended.status?.error?.step ?? "?"}: ${ended.status?.error?.message ?? ""}\n${jobLogs(world, namespace, ended.status?.job ?? `${restoreName}-restore`).join("\n")}`;
           return ready ? undefined : `restored cluster ${target} not Ready within 300 s`;
         },
       };

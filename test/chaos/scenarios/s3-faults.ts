@@ -18,7 +18,7 @@ import { createLocalBackupStorage } from "../../e2e/cluster-fixtures.js";
 import type { ChaosEngine } from "../engines.js";
 import { startDoublePrimarySampler } from "../sampler.js";
 import { provisionCluster, type ChaosWorld, type ScenarioCluster } from "../world.js";
-import { evidence, settle, waitUntil, type Scenario } from "./scenario.js";
+import { evidence, jobLogs, settle, waitUntil, type Scenario } from "./scenario.js";
 
 interface FaultCase {
   label: string;
@@ -87,7 +87,7 @@ export function s3Faults(engine: ChaosEngine): Scenario {
           const why = during.backup?.status?.error ? `${during.backup.status.error.step}: ${during.backup.status.error.message}` : "";
           outcomes.push(`${faultCase.label}: ${phase ?? "no phase"} after ${during.seconds.toFixed(0)} s${why ? ` (${why.slice(0, 160)})` : ""}${during.backup?.status?.verification ? `, ${during.backup.status.verification.result}` : ""}`);
           if (phase !== "Completed" && phase !== "Failed") recorder.fail(run, `${faultCase.label}: the backup did not end within 600 s (phase ${phase ?? "none"})`, await evidence(world, cluster));
-          else if (phase === "Failed" && !why) recorder.fail(run, `${faultCase.label}: Failed without saying why`, [JSON.stringify(during.backup?.status)]);
+          else if (phase === "Failed" && !why) recorder.fail(run, `${faultCase.label}: Failed without saying why`, [JSON.stringify(during.backup?.status), ...jobLogs(world, cluster.namespace, during.backup?.status?.job ?? `during-${run}-backup`)]);
           else if (phase === "Completed" && during.backup?.status?.verification?.result !== "Verified") {
             falseCompleted++;
             recorder.fail(run, `${faultCase.label}: Completed but its restore did not verify: ${during.backup?.status?.verification?.message ?? "no verification"}`, [JSON.stringify(during.backup?.status)]);
@@ -98,7 +98,7 @@ export function s3Faults(engine: ChaosEngine): Scenario {
           const clearedAt = Date.now();
           const after = await backupOnce(world, cluster, `after-${run}`);
           if (after.backup?.status?.phase !== "Completed" || after.backup.status.verification?.result !== "Verified")
-            recorder.fail(run, `${faultCase.label}: the next backup after the fault did not Complete and verify (${after.backup?.status?.phase ?? "no phase"}: ${after.backup?.status?.error?.message ?? after.backup?.status?.verification?.message ?? ""})`, await evidence(world, cluster));
+            recorder.fail(run, `${faultCase.label}: the next backup after the fault did not Complete and verify (${after.backup?.status?.phase ?? "no phase"}: ${after.backup?.status?.error?.message ?? after.backup?.status?.verification?.message ?? ""})`, [...(await evidence(world, cluster)), ...jobLogs(world, cluster.namespace, after.backup?.status?.job ?? `after-${run}-backup`)]);
           if (!archives) {
             if (after.backup?.status?.phase === "Completed") result.recoverySeconds.push((Date.parse(after.backup.status.completedAt ?? "") - clearedAt) / 1000);
             continue;

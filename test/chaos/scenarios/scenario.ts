@@ -3,6 +3,8 @@
  * a recorder that becomes the report's ScenarioResult, waiting with a deadline, and reading the
  * promotions the operator recorded.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RESOURCES, type KubeObject } from "../../../shared/k8s/client.js";
 import type { Failure, ScenarioResult } from "../report.js";
@@ -104,4 +106,17 @@ export async function currentPrimary(world: ChaosWorld, cluster: ScenarioCluster
 export async function instanceRole(world: ChaosWorld, cluster: ScenarioCluster, pod: string): Promise<string | undefined> {
   const current = await world.client.get<KubeObject & { status?: { instances?: { name: string; role?: string }[] } }>(RESOURCES.DatabaseCluster, cluster.namespace, cluster.name);
   return current?.status?.instances?.find((instance) => instance.name === pod)?.role;
+}
+
+/** The last lines of every run of a Job's pods (the runtime keeps them under its state), for a failure's log. */
+export function jobLogs(world: ChaosWorld, namespace: string, job: string, lines = 15): string[] {
+  const podsDir = join(world.stateDir, "runtime", "pods");
+  if (!existsSync(podsDir)) return [];
+  return readdirSync(podsDir)
+    .filter((dir) => dir.startsWith(`${namespace}_${job}-`))
+    .flatMap((dir) => {
+      const logs = join(podsDir, dir, "logs");
+      if (!existsSync(logs)) return [];
+      return readdirSync(logs).flatMap((file) => [`${dir}/${file}:`, ...readFileSync(join(logs, file), "utf8").trimEnd().split("\n").slice(-lines).map((line) => `  ${line.slice(0, 400)}`)]);
+    });
 }
