@@ -15,8 +15,11 @@ export interface RedisEndpoint {
   port: number;
   username: string;
   password: string;
-  /** The cluster's CA and TLS port: connect over TLS there, verifying the server with it. */
-  tls?: { ca: string; port: number };
+  /**
+   * The cluster's CA and TLS port: connect over TLS there, verifying the server with it;
+   * `plaintextFallback`: the instance may not serve TLS yet (its pod predates it).
+   */
+  tls?: { ca: string; port: number; plaintextFallback?: boolean };
 }
 
 /** Where a replica follows its primary; `tls` also sets the replica's tls-replication (omitted: left as it is). */
@@ -49,7 +52,7 @@ export class RedisSession {
       // An instance still running the configuration it had before TLS was switched on (an
       // upgraded cluster, until its rolling restart) has no TLS port: plaintext is what it
       // serves. A TLS port that answers with a wrong certificate is never retried without TLS.
-      if (!isRefused(error)) throw error;
+      if (!endpoint.tls.plaintextFallback || !isRefused(error)) throw error;
       return RedisSession.connect(name, endpoint, options, undefined);
     }
   }

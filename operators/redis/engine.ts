@@ -46,7 +46,18 @@ export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> 
   endpoint(context: EngineContext, prepared: RedisPrepared, pod: string): RedisEndpoint {
     const names = redisNames(context.cluster);
     const ca = context.tls?.caPem;
-    return { host: this.podAddress(names.namespace, names.cluster, pod), port: REDIS_PORT, username: USERS.operator, password: prepared.passwords.operator, ...(ca ? { tls: { ca, port: REDIS_TLS_PORT } } : {}) };
+    // Plaintext only for a pod made before TLS was switched on: one whose spec publishes the
+    // TLS port serves it, so a refused TLS connection there is never taken as a reason to
+    // send the operator's password in plaintext.
+    const spec = prepared.pods.find((candidate) => candidate.metadata.name === pod)?.spec as { containers?: { ports?: { containerPort?: number }[] }[] } | undefined;
+    const hasTlsPort = spec?.containers?.some((container) => container.ports?.some((port) => port.containerPort === REDIS_TLS_PORT)) === true;
+    return {
+      host: this.podAddress(names.namespace, names.cluster, pod),
+      port: REDIS_PORT,
+      username: USERS.operator,
+      password: prepared.passwords.operator,
+      ...(ca ? { tls: { ca, port: REDIS_TLS_PORT, plaintextFallback: spec !== undefined && !hasTlsPort } } : {}),
+    };
   }
 
   async prepare(context: EngineContext): Promise<RedisPrepared> {
