@@ -22,7 +22,7 @@ import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
 import { parseInfoFields } from "../info.js";
 import { REDIS_PORT, USERS } from "../names.js";
-import { tlsOptions } from "./connection.js";
+import { connectWithReason, tlsOptions } from "./connection.js";
 import { seedDataDir } from "./data-dir.js";
 import { keyspaceDigests } from "./keyspace-digest.js";
 import { RdbStream, type RdbHeader } from "./rdb-stream.js";
@@ -41,7 +41,7 @@ async function withRedis<T>(endpoint: EngineEndpoint, use: (redis: Redis) => Pro
     connectTimeout: 10_000,
   });
   redis.on("error", () => undefined);
-  await redis.connect();
+  await connectWithReason(redis, endpoint.socket ?? `${endpoint.host}:${endpoint.port || REDIS_PORT}`);
   try {
     return await use(redis);
   } finally {

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import type { EngineEndpoint } from "../../../backup/engine-backup.js";
 import { parseInfo } from "../info.js";
-import { tlsOptions } from "./connection.js";
+import { connectWithReason, tlsOptions } from "./connection.js";
 
 const CONNECT_BACK_MS = 30_000;
 
@@ -105,7 +105,7 @@ export async function loadThroughReplication(rdb: Readable, endpoint: EngineEndp
   const log = options.log ?? (() => undefined);
   const redis = new Redis({ host: endpoint.host, port: endpoint.port, ...tlsOptions(endpoint), username: endpoint.username, password: endpoint.password, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
   redis.on("error", () => undefined);
-  await redis.connect();
+  await connectWithReason(redis, `${endpoint.host}:${endpoint.port}`);
   const server = createServer();
   let link: Socket | undefined;
   let tlsReplication = false;
