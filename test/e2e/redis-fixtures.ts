@@ -57,7 +57,9 @@ export function appClient(connection: Connection, host = connection.host): Redis
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
-    connectTimeout: 500,
+    // A TLS handshake took over 500 ms on the loaded 2-core machines (load average 40+):
+    // one-shot clients then failed with "Connection is closed".
+    connectTimeout: connection.ca ? 2000 : 500,
     commandTimeout: 1500,
   });
   redis.on("error", () => undefined);
