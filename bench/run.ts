@@ -12,6 +12,7 @@ import { benchNodeLoss } from "./node-loss.js";
 import { benchOperator } from "./operator.js";
 import { benchRabbitmq } from "./rabbitmq.js";
 import { benchRedis } from "./redis.js";
+import { benchRedisTls } from "./redis-tls.js";
 import { benchTls } from "./tls.js";
 
 type Bench = () => Promise<Record<string, number | string>>;
@@ -27,6 +28,7 @@ const BENCHES: Record<string, Bench> = {
   exporters: benchExporters,
   console: () => benchConsole(1000),
   tls: benchTls,
+  "redis-tls": benchRedisTls,
 };
 
 const args = process.argv.slice(2);

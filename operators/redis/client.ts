@@ -2,17 +2,35 @@
  * The engine client: one ioredis connection to one instance, as the operator's ACL user, and
  * what the operator reads and does through it. Short timeouts and no retries: a dead peer must
  * not hang a reconcile, and a command must never be replayed behind the operator's back.
- * Nothing here logs a password.
+ * Nothing here logs a password. With the cluster's CA the session goes over TLS, verifying the
+ * server's certificate and its name (Node's checks, as for any TLS client).
  */
+import type { TLSSocket } from "node:tls";
 import { Redis } from "ioredis";
 import { parseInfo, type RedisFacts } from "./info.js";
-import { REDIS_PORT } from "./names.js";
 
 export interface RedisEndpoint {
   host: string;
+  /** The plaintext port. */
   port: number;
   username: string;
   password: string;
+  /**
+   * The cluster's CA and TLS port: connect over TLS there, verifying the server with it;
+   * `plaintextFallback`: the instance may not serve TLS yet (its pod predates it).
+   */
+  tls?: { ca: string; port: number; plaintextFallback?: boolean };
+}
+
+/** Where a replica follows its primary; `tls` also sets the replica's tls-replication (omitted: left as it is). */
+export interface ReplicationSource {
+  host: string;
+  port: number;
+  tls?: boolean;
+}
+
+function isRefused(error: unknown): boolean {
+  return (error as { code?: string }).code === "ECONNREFUSED" || /ECONNREFUSED/.test((error as Error).message ?? "");
 }
 
 export const CONNECT_TIMEOUT_MS = 1_000;
@@ -22,12 +40,29 @@ export class RedisSession {
   private constructor(
     readonly name: string,
     private readonly redis: Redis,
+    /** Reached over TLS (the instance serves the TLS port). */
+    readonly tls: boolean,
   ) {}
 
   static async open(name: string, endpoint: RedisEndpoint, options: { connectTimeoutMs?: number; commandTimeoutMs?: number } = {}): Promise<RedisSession> {
+    if (!endpoint.tls) return RedisSession.connect(name, endpoint, options, undefined);
+    try {
+      return await RedisSession.connect(name, endpoint, options, endpoint.tls);
+    } catch (error) {
+      // An instance still running the configuration it had before TLS was switched on (an
+      // upgraded cluster, until its rolling restart) has no TLS port: plaintext is what it
+      // serves. A TLS port that answers with a wrong certificate is never retried without TLS.
+      if (!endpoint.tls.plaintextFallback || !isRefused(error)) throw error;
+      return RedisSession.connect(name, endpoint, options, undefined);
+    }
+  }
+
+  private static async connect(name: string, endpoint: RedisEndpoint, options: { connectTimeoutMs?: number; commandTimeoutMs?: number }, tls: RedisEndpoint["tls"]): Promise<RedisSession> {
     const redis = new Redis({
       host: endpoint.host,
-      port: endpoint.port,
+      port: tls ? tls.port : endpoint.port,
+      // The chain against the cluster's CA and the host name against the certificate.
+      ...(tls ? { tls: { ca: tls.ca, servername: endpoint.host, rejectUnauthorized: true } } : {}),
       username: endpoint.username,
       password: endpoint.password,
       connectionName: "steward-operator",
@@ -49,7 +84,19 @@ export class RedisSession {
       redis.disconnect();
       throw error;
     }
-    return new RedisSession(name, redis);
+    return new RedisSession(name, redis, tls !== undefined);
+  }
+
+  /** When the certificate this instance presented to this session expires (TLS sessions only). */
+  presentedNotAfter(): Date | undefined {
+    if (!this.tls) return undefined;
+    const certificate = (this.redis.stream as TLSSocket).getPeerCertificate?.();
+    return certificate?.valid_to ? new Date(certificate.valid_to) : undefined;
+  }
+
+  /** Re-reads the certificate, key and CA files (Redis loads them again on CONFIG SET, even to the same paths). */
+  async reloadTls(files: { cert: string; key: string; ca: string }): Promise<void> {
+    await this.redis.call("CONFIG", "SET", "tls-cert-file", files.cert, "tls-key-file", files.key, "tls-ca-cert-file", files.ca);
   }
 
   async info(): Promise<RedisFacts> {
@@ -61,9 +108,14 @@ export class RedisSession {
     await this.redis.replicaof("NO", "ONE");
   }
 
-  /** Follows `host` (Redis keeps the link when it already follows it). */
-  async replicateFrom(host: string, port = REDIS_PORT): Promise<void> {
-    await this.redis.replicaof(host, port);
+  /**
+   * Follows `source` (Redis keeps the link when it already follows it). Over TLS or not as the
+   * source serves it: an instance with TLS configured replicates over TLS unless its primary
+   * has no TLS port yet (a rolling upgrade that switched TLS on, until the primary restarts).
+   */
+  async replicateFrom(source: ReplicationSource): Promise<void> {
+    if (this.tls && source.tls !== undefined) await this.redis.call("CONFIG", "SET", "tls-replication", source.tls ? "yes" : "no");
+    await this.redis.replicaof(source.host, source.port);
   }
 
   /** Disconnects every application client (they reconnect through the Services); keeps this session. */
@@ -73,9 +125,13 @@ export class RedisSession {
     return normal + pubsub;
   }
 
-  /** Asks the primary to hand over to `host` (FAILOVER TO): writes pause until the target caught up. */
-  async failoverTo(host: string, timeoutMs: number, port = REDIS_PORT): Promise<void> {
-    await this.redis.call("FAILOVER", "TO", host, String(port), "TIMEOUT", String(timeoutMs));
+  /**
+   * Asks the primary to hand over to `target` (FAILOVER TO): writes pause until the target
+   * caught up. The old primary then follows the target, over TLS as set here.
+   */
+  async failoverTo(target: ReplicationSource, timeoutMs: number): Promise<void> {
+    if (this.tls && target.tls !== undefined) await this.redis.call("CONFIG", "SET", "tls-replication", target.tls ? "yes" : "no");
+    await this.redis.call("FAILOVER", "TO", target.host, String(target.port), "TIMEOUT", String(timeoutMs));
   }
 
   /** WAIT on this connection: how many replicas acknowledged everything written before it. */

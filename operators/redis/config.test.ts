@@ -42,6 +42,35 @@ describe("buildRedisConf", () => {
   });
 });
 
+describe("buildRedisConf with spec.tls", () => {
+  const tls = (required: boolean) => buildRedisConf(spec({ tls: { enabled: true, required } })).trim().split("\n");
+
+  it("serves the mounted certificate on the TLS port, server authentication only, and replicates over TLS", () => {
+    const lines = tls(false);
+    expect(lines).toContain("port 6379");
+    expect(lines).toContain("tls-port 6380");
+    expect(lines).toContain("tls-cert-file /etc/steward/tls/tls.crt");
+    expect(lines).toContain("tls-key-file /etc/steward/tls/tls.key");
+    expect(lines).toContain("tls-ca-cert-file /etc/steward/tls/ca.crt");
+    expect(lines).toContain("tls-auth-clients no");
+    expect(lines).toContain("tls-replication yes");
+    expect(lines.at(-1)).toBe("include /etc/steward/redis-auth/users.conf");
+  });
+
+  it("closes the plaintext port when TLS is required", () => {
+    expect(tls(true)).toContain("port 0");
+    expect(tls(true)).not.toContain("port 6379");
+    expect(tls(true)).toContain("tls-port 6380");
+  });
+
+  it("has no TLS at all when disabled (or not given)", () => {
+    for (const conf of [buildRedisConf(spec({ tls: { enabled: false, required: false } })), buildRedisConf(spec())]) {
+      expect(conf).toMatch(/^port 6379$/m);
+      expect(conf).not.toMatch(/^tls-/m);
+    }
+  });
+});
+
 describe("checkConfig", () => {
   it.each([
     [{ bind: "0.0.0.0" }, /spec.config.bind is managed by Steward/],
@@ -49,12 +78,15 @@ describe("checkConfig", () => {
     [{ replicaof: "x 1" }, /managed/],
     [{ "min-replicas-to-write": "0" }, /dataLoss is none/],
     [{ maxmemory: "1gb\ninclude /etc/passwd" }, /line break/],
+    [{ "tls-port": "6390" }, /spec.config.tls-port is managed/],
+    [{ "TLS-Replication": "no" }, /managed/],
+    [{ "tls-auth-clients": "yes" }, /managed/],
   ])("refuses %j", (config, message) => {
     expect(checkConfig(spec({ config }))).toMatch(message);
   });
 
   it("accepts ordinary settings, and the write quorum when data loss is allowed", () => {
-    expect(checkConfig(spec({ config: { maxmemory: "1gb", "hz": "20" } }))).toBeUndefined();
+    expect(checkConfig(spec({ config: { maxmemory: "1gb", "hz": "20", "tls-protocols": "TLSv1.3" } }))).toBeUndefined();
     expect(checkConfig(spec({ config: { "min-replicas-to-write": "2" }, failover: { delaySeconds: 1, dataLoss: "allowed" } }))).toBeUndefined();
   });
 });
@@ -87,6 +119,15 @@ describe("container commands", () => {
     expect(script).toContain('--replica-announce-ip "$announce"');
     expect(script).toContain("--replicaof db-primary.ns.svc.cluster.local 6379");
     expect(script).toMatch(/^exec redis-server \/etc\/steward\/redis\/redis.conf/m);
+  });
+
+  it("starts following the primary Service's TLS port when given it", () => {
+    expect(buildStartCommand("db-primary.ns.svc.cluster.local", 6380)[2]).toContain("--replicaof db-primary.ns.svc.cluster.local 6380");
+  });
+
+  it("probes the TLS port verifying the server with the cluster's CA when TLS is on", () => {
+    expect(buildProbeCommand("readiness", true)[2]).toContain('--tls --cacert /etc/steward/tls/ca.crt -h "$POD_IP" -p 6380 ping');
+    expect(buildProbeCommand("readiness")[2]).toContain('-h "$POD_IP" -p 6379 ping');
   });
 
   it("probes with the password-less probe user; only liveness accepts LOADING", () => {

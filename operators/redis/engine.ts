@@ -14,7 +14,7 @@ import type { RedisEndpoint } from "./client.js";
 import { buildUsersConf, checkConfig } from "./config.js";
 import { healCluster } from "./heal.js";
 import type { RedisPrepared } from "./heal-context.js";
-import { REDIS_PORT, RESERVED_USERNAMES, USERS, podSelector, redisNames } from "./names.js";
+import { REDIS_PORT, REDIS_TLS_PORT, RESERVED_USERNAMES, USERS, podSelector, redisNames } from "./names.js";
 import { observeCluster, type RedisObservation } from "./observe.js";
 import { buildAuthSecret } from "./resources/auth-secret.js";
 import { buildConfigMap } from "./resources/config-map.js";
@@ -34,6 +34,8 @@ export type { RedisObservation, RedisPrepared };
 
 export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> {
   readonly name = "redis" as const;
+  /** spec.tls: tls-port with `<cluster>-tls`, replication over TLS, the operator's sessions verified (tls-reload.ts reloads renewals). */
+  readonly servesTls = true;
 
   unsupported(spec: EffectiveSpec): string | undefined {
     if (!SUPPORTED_VERSION.test(spec.version)) return `Redis ${spec.version} is not supported (use 6.2 or 7.x)`;
@@ -43,7 +45,19 @@ export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> 
 
   endpoint(context: EngineContext, prepared: RedisPrepared, pod: string): RedisEndpoint {
     const names = redisNames(context.cluster);
-    return { host: this.podAddress(names.namespace, names.cluster, pod), port: REDIS_PORT, username: USERS.operator, password: prepared.passwords.operator };
+    const ca = context.tls?.caPem;
+    // Plaintext only for a pod made before TLS was switched on: one whose spec publishes the
+    // TLS port serves it, so a refused TLS connection there is never taken as a reason to
+    // send the operator's password in plaintext.
+    const spec = prepared.pods.find((candidate) => candidate.metadata.name === pod)?.spec as { containers?: { ports?: { containerPort?: number }[] }[] } | undefined;
+    const hasTlsPort = spec?.containers?.some((container) => container.ports?.some((port) => port.containerPort === REDIS_TLS_PORT)) === true;
+    return {
+      host: this.podAddress(names.namespace, names.cluster, pod),
+      port: REDIS_PORT,
+      username: USERS.operator,
+      password: prepared.passwords.operator,
+      ...(ca ? { tls: { ca, port: REDIS_TLS_PORT, plaintextFallback: spec !== undefined && !hasTlsPort } } : {}),
+    };
   }
 
   async prepare(context: EngineContext): Promise<RedisPrepared> {
@@ -79,22 +93,29 @@ export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> 
     return objects.filter((object): object is KubeObject => object !== undefined);
   }
 
+  /**
+   * With TLS the Secret names the TLS port, a `rediss://` URI and ca.crt (clients verify the
+   * server with it); the plaintext port stays open beside it unless spec.tls.required.
+   */
   connection(context: EngineContext, prepared: RedisPrepared): ConnectionInfo {
     const names = redisNames(context.cluster);
     const password = prepared.passwords.app;
+    const port = context.tls ? REDIS_TLS_PORT : REDIS_PORT;
     return {
       host: names.primaryHost,
       readOnlyHost: names.replicasHost,
-      port: REDIS_PORT,
+      port,
       username: context.spec.username,
       password,
-      uri: `redis://${encodeURIComponent(context.spec.username)}:${encodeURIComponent(password)}@${names.primaryHost}:${REDIS_PORT}/0`,
+      uri: `${context.tls ? "rediss" : "redis"}://${encodeURIComponent(context.spec.username)}:${encodeURIComponent(password)}@${names.primaryHost}:${port}/0`,
+      ca: context.tls?.caPem || undefined,
     };
   }
 
   endpoints(context: EngineContext): { primary?: string; readOnly?: string } {
     const names = redisNames(context.cluster);
-    return { primary: `${names.primaryHost}:${REDIS_PORT}`, readOnly: `${names.replicasHost}:${REDIS_PORT}` };
+    const port = context.tls ? REDIS_TLS_PORT : REDIS_PORT;
+    return { primary: `${names.primaryHost}:${port}`, readOnly: `${names.replicasHost}:${port}` };
   }
 
   observe(context: EngineContext, prepared: RedisPrepared): Promise<RedisObservation> {

@@ -8,10 +8,10 @@ import { ClusterHealContext } from "../common/heal-context.js";
 import { ROLE_PRIMARY } from "../common/names.js";
 import type { ClusterState } from "../common/cluster-state.js";
 import type { EngineContext } from "../engine.js";
-import { RedisSession, type RedisEndpoint } from "./client.js";
+import { RedisSession, type RedisEndpoint, type ReplicationSource } from "./client.js";
 import type { RedisObservation } from "./observe.js";
 import type { RedisPasswords } from "./config.js";
-import { redisNames, type RedisNames } from "./names.js";
+import { REDIS_PORT, REDIS_TLS_PORT, redisNames, type RedisNames } from "./names.js";
 import type { InstanceReading } from "./observe.js";
 import type { RedisInstanceView } from "./planner.js";
 
@@ -64,6 +64,21 @@ export class RedisHealContext extends ClusterHealContext<RedisNames> {
   /** The address replicas use for an instance (its pod's DNS name, never a Service). */
   hostOf(pod: string): string {
     return this.engine.podAddress(this.names.namespace, this.names.cluster, pod);
+  }
+
+  /** Whether an instance serves TLS: as the operator reached it, else as the cluster is configured. */
+  servesTls(pod: string): boolean {
+    const reading = this.reading(pod);
+    return reading?.facts ? reading.tls === true : this.context.tls !== undefined;
+  }
+
+  /**
+   * How `follower` reaches `primary`: over TLS on the TLS port when both serve TLS, else in
+   * plaintext (an instance that has not restarted since TLS was switched on).
+   */
+  linkTo(primary: string, follower: string): ReplicationSource {
+    const tls = this.servesTls(primary) && this.servesTls(follower);
+    return { host: this.hostOf(primary), port: tls ? REDIS_TLS_PORT : REDIS_PORT, tls };
   }
 
   open(pod: string): Promise<RedisSession> {

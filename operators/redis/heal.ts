@@ -8,7 +8,8 @@
  *     start (or keep) its clock; past failover.delaySeconds, fail over (promotion.ts);
  *  4. every other instance: pointed at the primary (a stray primary is fenced that way) and
  *     labelled for the Services;
- *  5. maintenance: switchover requests, scale-in, rolling template changes (maintenance.ts).
+ *  5. a renewed TLS certificate reloaded where an instance still presents the old one (tls-reload.ts);
+ *  6. maintenance: switchover requests, scale-in, rolling template changes (maintenance.ts).
  */
 import { describeError } from "../common/errors.js";
 import { UNHEALTHY_SINCE_ANNOTATION } from "../common/heal-context.js";
@@ -21,6 +22,7 @@ import { runMaintenance } from "./maintenance.js";
 import { chooseFailoverCandidate, desiredRoleLabel, failoverDelayRemainingMs, planReplica } from "./planner.js";
 import { executeFailover, finishPromotion, reopenPrimary, repointOthers, rereadViews } from "./promotion.js";
 import { freeze, promote, replicate } from "./roles.js";
+import { reloadRenewedCertificates } from "./tls-reload.js";
 
 const WATCHING_REQUEUE_MS = 200;
 const BUSY_REQUEUE_MS = 500;
@@ -33,6 +35,7 @@ export async function healCluster(engine: RedisHealHost, context: EngineContext,
   const primary = heal.status.currentPrimary ?? heal.cluster.status?.currentPrimary;
   if (primary && !heal.busy && observation.primaryHealthy && primary === observation.primaryName) {
     await healReplicas(heal, primary);
+    if (!heal.busy) await reloadRenewedCertificates(heal);
     if (!heal.busy) await runMaintenance(heal, primary);
   }
   const requeueAfterMs =
@@ -157,10 +160,11 @@ async function healReplicas(heal: RedisHealContext, primary: string): Promise<vo
     if (view.name === primary) continue;
     try {
       if (view.facts && !view.terminating) {
-        const plan = planReplica(view, primaryHost);
+        const link = heal.linkTo(primary, view.name);
+        const plan = planReplica(view, primaryHost, link.port);
         if (plan.action === "replicate") {
           const wasPrimary = view.facts.role === "master";
-          await heal.withSession(view.name, (session) => replicate(session, primaryHost, wasPrimary));
+          await heal.withSession(view.name, (session) => replicate(session, link, wasPrimary));
           if (wasPrimary) await heal.warning("Fenced", `${view.name} acted as a primary beside ${primary}; it now follows ${primary} and its clients were disconnected (what only it had is discarded)`);
           heal.busy = true;
         }

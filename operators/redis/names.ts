@@ -2,10 +2,21 @@
  * Names, labels, ports, users and paths of a Redis cluster's objects, in one place so the
  * builders, the reconciler, the agent and the backup code never spell one differently.
  */
-import type { DatabaseCluster } from "../../shared/api/index.js";
+import type { DatabaseCluster, EffectiveSpec } from "../../shared/api/index.js";
 import { clusterNames, componentSelector, objectLabels, roleServiceNames } from "../common/names.js";
 
 export const REDIS_PORT = 6379;
+/**
+ * The TLS port (spec.tls.enabled). A port of its own rather than TLS on 6379: while TLS is not
+ * required both are open, so plaintext clients keep working beside verified ones.
+ */
+export const REDIS_TLS_PORT = 6380;
+
+/** The ports the Services and pods publish: plaintext unless TLS is required, TLS when enabled. */
+export function servicePorts(spec: Partial<Pick<EffectiveSpec, "tls">>): { name: string; port: number }[] {
+  const tls = spec.tls?.enabled === true;
+  return [...(tls && spec.tls!.required ? [] : [{ name: "redis", port: REDIS_PORT }]), ...(tls ? [{ name: "redis-tls", port: REDIS_TLS_PORT }] : [])];
+}
 
 /** Paths inside the pod. Everything redis-server writes is under `data` (the PVC). */
 export const REDIS_PATHS = {
@@ -16,6 +27,15 @@ export const REDIS_PATHS = {
   startScript: "/etc/steward/redis/start.sh",
   authDir: "/etc/steward/redis-auth",
   authFile: "/etc/steward/redis-auth/users.conf",
+  /** The cluster's TLS Secret (`<cluster>-tls`), when spec.tls.enabled. */
+  tlsDir: "/etc/steward/tls",
+} as const;
+
+/** Files of the mounted TLS Secret (operators/cluster/tls.ts writes them). */
+export const REDIS_TLS_FILES = {
+  cert: `${REDIS_PATHS.tlsDir}/tls.crt`,
+  key: `${REDIS_PATHS.tlsDir}/tls.key`,
+  ca: `${REDIS_PATHS.tlsDir}/ca.crt`,
 } as const;
 
 /** File names redis-server uses in its data dir (reserved in spec.config: restore and backup rely on them). */

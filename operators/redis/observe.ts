@@ -36,15 +36,19 @@ export interface InstanceReading {
   name: string;
   pod: PodFacts;
   facts?: RedisFacts;
+  /** Reached over TLS (it serves the TLS port). */
+  tls?: boolean;
+  /** When the certificate it presented expires (TLS only): tls-reload.ts compares it with the current one. */
+  presentedNotAfter?: Date;
   error?: string;
 }
 
 /** Reads one instance; one that does not answer gives its error instead of facts. */
-export async function readInstance(name: string, endpoint: RedisEndpoint): Promise<{ facts?: RedisFacts; error?: string }> {
+export async function readInstance(name: string, endpoint: RedisEndpoint): Promise<Omit<InstanceReading, "name" | "pod">> {
   let session: RedisSession | undefined;
   try {
     session = await RedisSession.open(name, endpoint);
-    return { facts: await session.info() };
+    return { facts: await session.info(), tls: session.tls, presentedNotAfter: session.presentedNotAfter() };
   } catch (error) {
     return { error: describeError(error) };
   } finally {

@@ -211,6 +211,11 @@ describe("planReplica", () => {
   ])("case %#: %s", (input, action) => {
     expect(planReplica(input, host("db-0")).action).toBe(action);
   });
+
+  it("re-points a replica following the primary on another port (TLS switched on, or the primary restarted with it)", () => {
+    expect(planReplica(view("db-1", { f: { masterPort: 6379 } }), host("db-0"), 6380)).toMatchObject({ action: "replicate", reason: "db-1 replicates from port 6379 of the primary, not 6380" });
+    expect(planReplica(view("db-1", { f: { masterPort: 6380 } }), host("db-0"), 6380).action).toBe("none");
+  });
 });
 
 describe("desiredRoleLabel", () => {

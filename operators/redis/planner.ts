@@ -187,12 +187,14 @@ export type ReplicaPlan = { action: "none" } | { action: "replicate"; reason: st
  * it discards what only it has (Redis resynchronises it), which is what fencing means here.
  * A copy that is in progress from the primary is left alone.
  */
-export function planReplica(view: RedisInstanceView, primaryHost: string): ReplicaPlan {
+export function planReplica(view: RedisInstanceView, primaryHost: string, primaryPort?: number): ReplicaPlan {
   const facts = view.facts;
   if (!facts) return { action: "wait", reason: `${view.name} does not answer` };
   if (facts.loading) return { action: "wait", reason: `${view.name} is loading its data` };
   if (facts.role === "master") return { action: "replicate", reason: `${view.name} acts as a primary beside the real one` };
   if (facts.masterHost !== primaryHost) return { action: "replicate", reason: `${view.name} replicates from ${facts.masterHost ?? "nobody"}, not from the primary` };
+  // TLS switched on or off (or the primary restarted with it): follow it on the port it serves.
+  if (primaryPort !== undefined && facts.masterPort !== primaryPort) return { action: "replicate", reason: `${view.name} replicates from port ${facts.masterPort ?? "?"} of the primary, not ${primaryPort}` };
   return { action: "none" };
 }
 

@@ -40,7 +40,7 @@ export async function rereadViews(heal: RedisHealContext): Promise<RedisInstance
 export async function repointOthers(heal: RedisHealContext, primary: string, except: string[], views: RedisInstanceView[] = heal.views()): Promise<void> {
   for (const view of views) {
     if (view.name === primary || except.includes(view.name) || !view.facts) continue;
-    const result = await heal.trySession(view.name, (session) => replicate(session, heal.hostOf(primary), view.facts!.role === "master"));
+    const result = await heal.trySession(view.name, (session) => replicate(session, heal.linkTo(primary, view.name), view.facts!.role === "master"));
     if (!result.ok) heal.log.warn({ instance: view.name }, `could not point ${view.name} at ${primary} yet: ${result.error}`);
   }
 }
@@ -60,7 +60,7 @@ export async function executeFailover(heal: RedisHealContext, request: FailoverR
   const started = Date.now();
   await heal.persistStatus({ targetPrimary: request.candidate });
   await heal.setRole(request.failed, undefined);
-  const fenced = await heal.trySession(request.failed, (session) => fence(session, heal.hostOf(request.candidate)));
+  const fenced = await heal.trySession(request.failed, (session) => fence(session, heal.linkTo(request.candidate, request.failed)));
   await heal.withSession(request.candidate, (session) => promote(session));
   // The others follow before clients arrive, so the write quorum (min-replicas-to-write) and
   // WAIT find a replica at once; they continue from the backlog (partial resynchronisation).
@@ -95,7 +95,7 @@ export async function finishPromotion(heal: RedisHealContext, from: string | und
   if (from) {
     await heal.setRole(from, undefined);
     const facts = heal.view(from)?.facts;
-    if (facts && (facts.role === "master" || facts.masterHost !== heal.hostOf(to))) await heal.trySession(from, (session) => fence(session, heal.hostOf(to)));
+    if (facts && (facts.role === "master" || facts.masterHost !== heal.hostOf(to))) await heal.trySession(from, (session) => fence(session, heal.linkTo(to, from)));
   }
   await repointOthers(heal, to, from ? [from] : []);
   await heal.labelPrimary(to);
@@ -128,7 +128,8 @@ export async function executeSwitchover(heal: RedisHealContext, from: string, to
     await heal.setRole(from, undefined);
     let after: RedisFacts;
     try {
-      await heal.withSession(from, (session) => session.failoverTo(targetHost, SWITCHOVER_TIMEOUT_MS));
+      // The target announced the port it serves its primary on (TLS when both serve it): the same link, reversed.
+      await heal.withSession(from, (session) => session.failoverTo(heal.linkTo(to, from), SWITCHOVER_TIMEOUT_MS));
       after = await pollFailover(heal, from, Date.now() + SWITCHOVER_TIMEOUT_MS + 3_000);
     } catch (error) {
       await heal.setRole(from, ROLE_PRIMARY);

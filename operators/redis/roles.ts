@@ -9,16 +9,17 @@
  * - promote: REPLICAOF NO ONE; its history continues, so the others resynchronise partially;
  * - replicate: follow the primary (Redis keeps an existing link to the same primary).
  */
-import type { RedisSession } from "./client.js";
+import type { RedisSession, ReplicationSource } from "./client.js";
 import type { RedisFacts } from "./info.js";
+import { REDIS_PORT } from "./names.js";
 
 export async function freeze(session: RedisSession, ownHost: string): Promise<void> {
-  await session.replicateFrom(ownHost);
+  await session.replicateFrom({ host: ownHost, port: REDIS_PORT });
 }
 
 /** Returns how many client connections it closed. */
-export async function fence(session: RedisSession, newPrimaryHost: string): Promise<number> {
-  await session.replicateFrom(newPrimaryHost);
+export async function fence(session: RedisSession, newPrimary: ReplicationSource): Promise<number> {
+  await session.replicateFrom(newPrimary);
   return session.killClients();
 }
 
@@ -30,7 +31,7 @@ export async function promote(session: RedisSession): Promise<RedisFacts> {
 }
 
 /** Points an instance at the primary; a stray primary also loses its clients. */
-export async function replicate(session: RedisSession, primaryHost: string, wasPrimary: boolean): Promise<void> {
-  await session.replicateFrom(primaryHost);
+export async function replicate(session: RedisSession, primary: ReplicationSource, wasPrimary: boolean): Promise<void> {
+  await session.replicateFrom(primary);
   if (wasPrimary) await session.killClients();
 }

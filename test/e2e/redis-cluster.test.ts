@@ -1,9 +1,14 @@
 /**
  * The Redis engine end to end on the local cluster (real kube-apiserver, StatefulSet controller,
  * process runtime, real redis-server pods; the operator runs in this process):
- * - given a DatabaseCluster `engine: redis, replicas: 3`, it becomes Ready, and a client that
- *   knows only the connection Secret writes through the primary Service and reads the write
- *   back through the replicas Service;
+ * - given a DatabaseCluster `engine: redis, replicas: 3, tls.required: true`, it becomes Ready,
+ *   and a client that knows only the connection Secret (rediss:// and ca.crt) writes through the
+ *   primary Service and reads the write back through the replicas Service; plaintext and
+ *   unverified clients are refused; replicas follow the primary on its TLS port (INFO);
+ * - a forced certificate rotation (steward.dev/rotate-tls) under WAIT-acknowledged writes is
+ *   reloaded by every instance without a restart, a failover or a lost write;
+ * (every case below runs with TLS required: failover, switchover, scaling, rolling changes,
+ * backups and restores included)
  * - given continuous writes acknowledged with WAIT 1, when the primary's redis-server is
  *   SIGKILLed (three times in a row), then a new primary serves behind the primary Service,
  *   every acknowledged id is there, and the Service never selected two pods;
@@ -14,7 +19,12 @@
  *   values (a full-scan digest per database).
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ANNOTATIONS, databaseBackup, databaseRestore } from "../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
@@ -22,7 +32,8 @@ import { readSecret } from "../../shared/secrets.js";
 import { createS3Client } from "../../backup/s3/client.js";
 import { getStream } from "../../backup/s3/objects.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
-import { USERS, redisNames } from "../../operators/redis/names.js";
+import { REDIS_PORT, REDIS_TLS_PORT, USERS, redisNames } from "../../operators/redis/names.js";
+import { createCertificateAuthority } from "../../shared/tls/certificates.js";
 import { apply, restrictedNamespace, runtime } from "./local-fixtures.js";
 import { connectionOf, podNodes, readCluster, type Connection } from "./cluster-fixtures.js";
 import { appClient, missingIds, redisCluster, runKillRounds, startRedisOperator, startWriter, waitForReady, type RedisOperator } from "./redis-fixtures.js";
@@ -46,7 +57,7 @@ async function until<T>(what: string, read: () => Promise<T | undefined>, timeou
 beforeAll(async () => {
   ({ namespace, remove } = await restrictedNamespace("redis"));
   operator = await startRedisOperator(inject("kubeconfig"), namespace);
-  await apply([redisCluster(namespace, NAME)]);
+  await apply([redisCluster(namespace, NAME, { tls: { enabled: true, required: true } })]);
   await waitForReady(operator.client, namespace, NAME, 3, 180_000);
   connection = await connectionOf(operator.client, namespace, NAME);
 }, 240_000);
@@ -59,10 +70,10 @@ afterAll(async () => {
 describe("a 3-node Redis cluster on the local cluster", () => {
   it("is Ready, and a client with only the connection Secret writes via the primary Service and reads via the replicas Service", async () => {
     const cluster = (await readCluster(operator.client, namespace, NAME))!;
-    expect(cluster.status?.endpoints).toEqual({ primary: `${NAME}-primary.${namespace}.svc:6379`, readOnly: `${NAME}-replicas.${namespace}.svc:6379` });
+    expect(cluster.status?.endpoints).toEqual({ primary: `${NAME}-primary.${namespace}.svc:6380`, readOnly: `${NAME}-replicas.${namespace}.svc:6380` });
     expect(cluster.status?.instances?.map((instance) => instance.role).sort()).toEqual(["primary", "replica", "replica"]);
     expect(connection.host).toBe(`${NAME}-primary.${namespace}.svc`);
-    expect(connection.uri).toMatch(new RegExp(`^redis://app:[A-Za-z0-9]+@${NAME}-primary\\.${namespace}\\.svc:6379/0$`));
+    expect(connection.uri).toMatch(new RegExp(`^rediss://app:[A-Za-z0-9]+@${NAME}-primary\\.${namespace}\\.svc:6380/0$`));
 
     const writer = appClient(connection);
     await writer.connect();
@@ -83,6 +94,105 @@ describe("a 3-node Redis cluster on the local cluster", () => {
     const credentials = (await readSecret(operator.client, namespace, `${NAME}-credentials`))!;
     const visible = JSON.stringify([cluster.status, (await operator.client.list(RESOURCES.StatefulSet, namespace)).items]);
     for (const password of Object.values(credentials)) expect(visible).not.toContain(password);
+  });
+
+  it("serves TLS only: the Secret's rediss:// URI and ca.crt connect with verification, plaintext and unverified clients are refused, replicas follow over TLS", async () => {
+    expect(connection.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const options = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, connectTimeout: 2000 };
+    // ioredis rejects connect() with "Connection is closed"; the reason (a refused connection, a
+    // failed verification) comes on its error event.
+    const attempt = async (client: Redis) => {
+      let failure: Error | undefined;
+      client.on("error", (error: Error) => (failure ??= error));
+      try {
+        await client.connect();
+        return await client.ping();
+      } catch (error) {
+        throw failure ?? error;
+      } finally {
+        client.disconnect();
+      }
+    };
+    // Only what the Secret holds: the URI (ioredis turns rediss:// into TLS, checking the host name) and ca.crt.
+    expect(await attempt(new Redis(connection.uri, { ...options, tls: { ca: connection.ca } }))).toBe("PONG");
+    const names = redisNames({ metadata: { name: NAME, namespace } });
+    const pod0 = names.podHost(`${NAME}-0`);
+    // The plaintext port is closed on the server (port 0) and not published by the Service.
+    await expect(attempt(new Redis({ ...options, host: pod0, port: REDIS_PORT, username: connection.username, password: connection.password }))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(attempt(new Redis({ ...options, host: connection.host, port: REDIS_PORT, username: connection.username, password: connection.password }))).rejects.toThrow();
+    // Plaintext on the TLS port gets no answer it can use; a CA that did not sign the server is refused by the client.
+    await expect(attempt(new Redis({ ...options, host: connection.host, port: REDIS_TLS_PORT, username: connection.username, password: connection.password, connectTimeout: 1000 }))).rejects.toThrow();
+    const foreign = await createCertificateAuthority("not the cluster's CA", new Date());
+    await expect(attempt(new Redis(connection.uri, { ...options, tls: { ca: foreign.certPem } }))).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+
+    const cluster = (await readCluster(operator.client, namespace, NAME))!;
+    expect(cluster.status?.tls).toMatchObject({ secretName: `${NAME}-tls`, issuer: "operator-ca" });
+    expect(cluster.status?.conditions?.find((condition) => condition.type === "TLS")).toMatchObject({ status: "True", reason: "CertificateValid" });
+    // What Redis itself says: the primary lists each replica on its TLS port (replicas announce
+    // the TLS port when they replicate over TLS), each replica follows the primary's TLS port.
+    const primary = cluster.status!.currentPrimary!;
+    const info = async (pod: string) => {
+      const client = appClient(connection, names.podHost(pod));
+      await client.connect();
+      try {
+        return await client.info("replication");
+      } finally {
+        client.disconnect();
+      }
+    };
+    const links = (await info(primary)).split("\n").filter((line) => /^slave\d+:/.test(line));
+    expect(links).toHaveLength(2);
+    for (const link of links) expect(link).toMatch(/port=6380,state=online/);
+    for (const replica of cluster.status!.instances!.filter((instance) => instance.role === "replica")) {
+      const text = await info(replica.name);
+      expect(text).toContain(`master_host:${names.podHost(primary)}`);
+      expect(text).toMatch(/master_port:6380\r?\n/);
+      expect(text).toMatch(/master_link_status:up/);
+    }
+  });
+
+  it("renews its certificate on request under write load: every instance presents the new one without a restart, a failover or a lost write", async () => {
+    const started = Date.now();
+    const before = (await readCluster(operator.client, namespace, NAME))!;
+    const names = redisNames({ metadata: { name: NAME, namespace } });
+    const pods = before.status!.instances!.map((instance) => instance.name);
+    const podUids = async () => (await operator.client.list(RESOURCES.Pod, namespace, { labelSelector: `steward.dev/cluster=${NAME}` })).items.map((pod) => `${pod.metadata.name}/${pod.metadata.uid}`).sort();
+    const podsBefore = await podUids();
+    // The certificate each server presents to a new verified TLS session.
+    const presented = (pod: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: names.podHost(pod), port: REDIS_TLS_PORT, ca: connection.ca, servername: names.podHost(pod) }, () => {
+          resolve(socket.getPeerCertificate().serialNumber);
+          socket.destroy();
+        });
+        socket.once("error", reject);
+      });
+    const serialsBefore = await Promise.all(pods.map(presented));
+    expect(new Set(serialsBefore).size).toBe(1);
+    const writer = startWriter(connection);
+    let serials: string[] = [];
+    try {
+      await sleep(1000);
+      await operator.client.mergePatch(RESOURCES.DatabaseCluster, namespace, NAME, { metadata: { annotations: { [ANNOTATIONS.rotateTls]: "e2e-1" } } });
+      // The kubelet (here the local runtime, every 30 s) refreshes the Secret volume; the operator reloads.
+      await until("every instance presenting the renewed certificate", async () => {
+        serials = await Promise.all(pods.map(presented));
+        return serials.every((serial) => serial !== serialsBefore[0]) && new Set(serials).size === 1 ? true : undefined;
+      }, 120_000);
+      await sleep(500);
+    } finally {
+      await writer.stop();
+    }
+    const after = (await readCluster(operator.client, namespace, NAME))!;
+    expect(after.status?.currentPrimary).toBe(before.status?.currentPrimary);
+    expect(after.status?.lastFailover).toEqual(before.status?.lastFailover);
+    expect(await podUids()).toEqual(podsBefore);
+    const ids = writer.acknowledged.map((entry) => entry.id);
+    expect(ids.length).toBeGreaterThan(20);
+    expect(await missingIds(connection, ids)).toEqual([]);
+    // Replication kept its TLS links: every replica still streams from the primary.
+    await waitForReady(operator.client, namespace, NAME, 3, 30_000);
+    console.log(`certificate renewed (serial ${serialsBefore[0]} -> ${serials[0]}) in ${Date.now() - started} ms under ${ids.length} acknowledged writes, none lost; ${writer.errors()} failed attempts`);
   });
 
   it("runs its three pods on three different nodes", async () => {
@@ -171,11 +281,14 @@ describe("a 3-node Redis cluster on the local cluster", () => {
     const s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey });
     const engine = new RedisBackup();
     const names = redisNames({ metadata: { name: NAME, namespace } });
+    // Both clusters serve TLS only, from the namespace's CA.
+    const caFile = join(mkdtempSync(join(tmpdir(), "redis-e2e-")), "ca.crt");
+    writeFileSync(caFile, connection.ca!);
     const digest = async (cluster: string) => {
       const credentials = (await readSecret(client, namespace, `${cluster}-credentials`))!;
       const primary = (await readCluster(client, namespace, cluster))!.status!.currentPrimary!;
       const host = redisNames({ metadata: { name: cluster, namespace } }).podHost(primary);
-      return engine.checksums({ endpoint: { host, port: 6379, username: USERS.operator, password: credentials.operator! }, signal: new AbortController().signal });
+      return engine.checksums({ endpoint: { host, port: REDIS_TLS_PORT, caFile, username: USERS.operator, password: credentials.operator! }, signal: new AbortController().signal });
     };
     try {
       const seeding = appClient(connection);

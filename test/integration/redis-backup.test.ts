@@ -18,7 +18,7 @@ import { StepError, readBackupManifest, runBackup, runRestore, type StorageConte
 import { getStream, listObjects } from "../../backup/s3/objects.js";
 import { executeRestore } from "../../backup/agent/restore-commands.js";
 import { RedisBackup } from "../../operators/redis/backup/redis-backup.js";
-import { USERS } from "../../operators/redis/names.js";
+import { REDIS_PORT, USERS } from "../../operators/redis/names.js";
 import { promote, replicate } from "../../operators/redis/roles.js";
 import { newPasswords, startRedis, waitForLink, withOperatorSession, type RedisServer } from "../fixtures/redis.js";
 import { startS3, type S3Fixture } from "../fixtures/s3.js";
@@ -69,7 +69,7 @@ describe("Redis backups through S3 (real redis-server, real versitygw)", () => {
     [s3, primary, replica] = await Promise.all([startS3(), startRedis({ name: "src-0", passwords }), startRedis({ name: "src-1", passwords })]);
     client = s3.client();
     await withOperatorSession(primary, (session) => promote(session));
-    await withOperatorSession(replica, (session) => replicate(session, primary.host, false));
+    await withOperatorSession(replica, (session) => replicate(session, { host: primary.host, port: REDIS_PORT }, false));
     await waitForLink(replica);
     await seed(primary, 20_000);
   });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisSession } from "../../operators/redis/client.js";
 import type { RedisFacts } from "../../operators/redis/info.js";
 import { chooseFailoverCandidate, type RedisInstanceView } from "../../operators/redis/planner.js";
+import { REDIS_PORT } from "../../operators/redis/names.js";
 import { fence, freeze, promote, replicate } from "../../operators/redis/roles.js";
 import { missingIdsIn, newPasswords, startRedis, waitForLink, withOperatorSession, type RedisServer } from "../fixtures/redis.js";
 
@@ -105,7 +106,7 @@ describe("Redis replication, failover and switchover against real redis-server",
     servers = await Promise.all([0, 1, 2].map((ordinal) => startRedis({ name: `r-${ordinal}`, passwords, writeQuorum: true })));
     primary = servers[0]!;
     await withOperatorSession(primary, (session) => promote(session));
-    for (const replica of servers.slice(1)) await withOperatorSession(replica, (session) => replicate(session, primary.host, false));
+    for (const replica of servers.slice(1)) await withOperatorSession(replica, (session) => replicate(session, { host: primary.host, port: REDIS_PORT }, false));
     for (const replica of servers.slice(1)) await waitForLink(replica);
   });
 
@@ -165,12 +166,12 @@ describe("Redis replication, failover and switchover against real redis-server",
         if (plan.action !== "promote") return;
         const candidate = byName(plan.candidate);
         await withOperatorSession(candidate, (session) => promote(session));
-        for (const other of servers) if (other !== candidate && other !== old) await withOperatorSession(other, (session) => replicate(session, candidate.host, false));
+        for (const other of servers) if (other !== candidate && other !== old) await withOperatorSession(other, (session) => replicate(session, { host: candidate.host, port: REDIS_PORT }, false));
         primary = candidate;
         const promotedMs = Date.now() - killedAt;
         // The old primary comes back (as every instance does: a replica) and rejoins.
         await old.start();
-        await withOperatorSession(old, (session) => fence(session, candidate.host));
+        await withOperatorSession(old, (session) => fence(session, { host: candidate.host, port: REDIS_PORT }));
         await waitForLink(old);
         report.push(`round ${round}: ${old.name} -> ${candidate.name} in ${promotedMs} ms, ${writer.acknowledged.length - before} acked meanwhile`);
       }
@@ -189,7 +190,7 @@ describe("Redis replication, failover and switchover against real redis-server",
     const writer = startWriter(() => primary);
     await sleep(500);
     const started = Date.now();
-    await withOperatorSession(primary, (session) => session.failoverTo(target.host, 5000));
+    await withOperatorSession(primary, (session) => session.failoverTo({ host: target.host, port: REDIS_PORT }, 5000));
     let after: RedisFacts | undefined;
     for (;;) {
       after = await facts(primary);
@@ -202,7 +203,7 @@ describe("Redis replication, failover and switchover against real redis-server",
     const old = primary;
     primary = target;
     await withOperatorSession(old, (session) => session.killClients());
-    for (const other of servers) if (other !== target && other !== old) await withOperatorSession(other, (session) => replicate(session, target.host, false));
+    for (const other of servers) if (other !== target && other !== old) await withOperatorSession(other, (session) => replicate(session, { host: target.host, port: REDIS_PORT }, false));
     await sleep(500);
     await writer.stop();
     console.log(`FAILOVER TO handed over in ${handedOverMs} ms`);
@@ -219,7 +220,7 @@ describe("Redis replication, failover and switchover against real redis-server",
     if (plan.action === "promote") {
       primary = byName(plan.candidate);
       await withOperatorSession(primary, (session) => promote(session));
-      for (const other of servers) if (other !== primary) await withOperatorSession(other, (session) => replicate(session, primary.host, false));
+      for (const other of servers) if (other !== primary) await withOperatorSession(other, (session) => replicate(session, { host: primary.host, port: REDIS_PORT }, false));
       for (const other of servers) if (other !== primary) await waitForLink(other);
     }
   });

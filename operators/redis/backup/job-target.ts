@@ -3,18 +3,21 @@
  * operator's ACL user (a backup needs SYNC and INFO, an in-place restore REPLICAOF and CLIENT
  * KILL, checksums SCAN and SELECT), with the password from the credentials Secret by reference.
  * Backups read a replica through the replicas Service (the snapshot's fork stays off the
- * primary); a single-instance cluster has only its primary.
+ * primary); a single-instance cluster has only its primary. A cluster that serves TLS is
+ * reached on its TLS port, the server verified with the CA from `<cluster>-tls`.
  */
 import type { DatabaseCluster } from "../../../shared/api/index.js";
-import { jobCredentialsEnv } from "../../../backup/agent/variables.js";
+import { jobCredentialsEnv, jobTlsEnv } from "../../../backup/agent/variables.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
-import { CREDENTIAL_KEYS, REDIS_PORT, USERS, redisNames } from "../names.js";
+import { tlsSecretName } from "../../cluster/tls.js";
+import { CREDENTIAL_KEYS, REDIS_PORT, REDIS_TLS_PORT, USERS, redisNames } from "../names.js";
 
 export function redisJobTarget(cluster: DatabaseCluster, host?: string): EngineJobTarget {
   const names = redisNames(cluster);
+  const tls = cluster.spec.tls?.enabled !== false;
   return {
-    args: ["--engine", "redis", "--host", host ?? (cluster.spec.replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(REDIS_PORT)],
-    env: jobCredentialsEnv(USERS.operator, names.credentials, CREDENTIAL_KEYS.operator),
+    args: ["--engine", "redis", "--host", host ?? (cluster.spec.replicas > 1 ? names.replicasHost : names.primaryHost), "--port", String(tls ? REDIS_TLS_PORT : REDIS_PORT)],
+    env: [...jobCredentialsEnv(USERS.operator, names.credentials, CREDENTIAL_KEYS.operator), ...(tls ? jobTlsEnv(tlsSecretName(cluster)) : [])],
   };
 }
 

@@ -11,6 +11,8 @@
  *   server, which replaces its whole dataset (see replication-feed.ts).
  * - checksums: a digest per database by a full scan (keyspace-digest.ts);
  * - throwaway: a private redis-server for verification Jobs (throwaway.ts).
+ * With `endpoint.caFile` (the cluster serves TLS) every connection is TLS, the server verified
+ * against that CA (ioredis: chain and host name; redis-cli: the chain, it checks no name).
  */
 import type { Readable } from "node:stream";
 import { Redis } from "ioredis";
@@ -20,6 +22,7 @@ import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
 import { parseInfoFields } from "../info.js";
 import { REDIS_PORT, USERS } from "../names.js";
+import { connectWithReason, tlsOptions } from "./connection.js";
 import { seedDataDir } from "./data-dir.js";
 import { keyspaceDigests } from "./keyspace-digest.js";
 import { RdbStream, type RdbHeader } from "./rdb-stream.js";
@@ -29,6 +32,7 @@ import { startThrowawayRedis } from "./throwaway.js";
 async function withRedis<T>(endpoint: EngineEndpoint, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis({
     ...(endpoint.socket ? { path: endpoint.socket } : { host: endpoint.host, port: endpoint.port || REDIS_PORT }),
+    ...tlsOptions(endpoint),
     username: endpoint.username,
     password: endpoint.password,
     lazyConnect: true,
@@ -37,7 +41,7 @@ async function withRedis<T>(endpoint: EngineEndpoint, use: (redis: Redis) => Pro
     connectTimeout: 10_000,
   });
   redis.on("error", () => undefined);
-  await redis.connect();
+  await connectWithReason(redis, endpoint.socket ?? `${endpoint.host}:${endpoint.port || REDIS_PORT}`);
   try {
     return await use(redis);
   } finally {
@@ -69,7 +73,8 @@ export class RedisBackup implements EngineBackup {
   async dump(options: DumpOptions): Promise<DumpHandle> {
     // An RDB is the one format; "logical" and "physical" both mean it.
     const { endpoint } = options;
-    const args = ["--no-auth-warning", "-h", endpoint.host, "-p", String(endpoint.port || REDIS_PORT), "--user", endpoint.username ?? USERS.replication, "--rdb", "-"];
+    const tls = endpoint.caFile ? ["--tls", "--cacert", endpoint.caFile, "--sni", endpoint.host] : [];
+    const args = ["--no-auth-warning", ...tls, "-h", endpoint.host, "-p", String(endpoint.port || REDIS_PORT), "--user", endpoint.username ?? USERS.replication, "--rdb", "-"];
     options.log.info({ command: "redis-cli", args }, "Starting the RDB snapshot");
     const tool = runTool("redis-cli", args, {
       env: { ...process.env, REDISCLI_AUTH: endpoint.password ?? "" },

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import type { EngineEndpoint } from "../../../backup/engine-backup.js";
 import { parseInfo } from "../info.js";
+import { connectWithReason, tlsOptions } from "./connection.js";
 
 const CONNECT_BACK_MS = 30_000;
 
@@ -94,14 +95,20 @@ async function serveOnce(server: Server, rdb: Readable, replid: string, log: (li
   });
 }
 
+async function replicationOverTls(redis: Redis): Promise<boolean> {
+  const reply = (await redis.call("CONFIG", "GET", "tls-replication")) as string[];
+  return reply[1] === "yes";
+}
+
 /** Loads `rdb` into the server at `endpoint` (see the file comment). */
 export async function loadThroughReplication(rdb: Readable, endpoint: EngineEndpoint, options: FeedOptions): Promise<void> {
   const log = options.log ?? (() => undefined);
-  const redis = new Redis({ host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  const redis = new Redis({ host: endpoint.host, port: endpoint.port, ...tlsOptions(endpoint), username: endpoint.username, password: endpoint.password, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
   redis.on("error", () => undefined);
-  await redis.connect();
+  await connectWithReason(redis, `${endpoint.host}:${endpoint.port}`);
   const server = createServer();
   let link: Socket | undefined;
+  let tlsReplication = false;
   try {
     const listenHost = options.listenHost ?? redis.stream.localAddress;
     if (!listenHost) throw new Error("could not tell which address the server can reach this process at; set listenHost");
@@ -114,6 +121,10 @@ export async function loadThroughReplication(rdb: Readable, endpoint: EngineEndp
     const served = serveOnce(server, rdb, replid, log);
     served.catch(() => undefined);
     await redis.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    // This feed speaks plaintext replication: a server replicating over TLS is switched to
+    // plaintext for this one copy and back after it (not yet: the feed serving TLS itself).
+    tlsReplication = await replicationOverTls(redis);
+    if (tlsReplication) await redis.call("CONFIG", "SET", "tls-replication", "no");
     await redis.replicaof(listenHost, port);
     const timer = new AbortController();
     const connectBack = sleep(CONNECT_BACK_MS, undefined, { signal: AbortSignal.any([timer.signal, options.signal]) }).then(() => {
@@ -137,6 +148,7 @@ export async function loadThroughReplication(rdb: Readable, endpoint: EngineEndp
     await redis.replicaof("NO", "ONE");
     log(`${endpoint.host} loaded the RDB and takes writes again`);
   } finally {
+    if (tlsReplication) await redis.call("CONFIG", "SET", "tls-replication", "yes").catch(() => undefined);
     server.close();
     link?.destroy();
     redis.disconnect();

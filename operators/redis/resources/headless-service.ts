@@ -1,7 +1,7 @@
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { buildGoverningService, servicePort } from "../../common/resources/services.js";
-import { REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
+import { clusterLabels, podSelector, redisNames, servicePorts } from "../names.js";
 
 /**
  * `<cluster>-headless`: the StatefulSet's governing Service (see common/resources/services.ts),
@@ -13,6 +13,6 @@ export function buildHeadlessService(input: BuildInput): KubeObject {
     name: redisNames(input.cluster).headless,
     labels: clusterLabels(input.cluster, "headless"),
     selector: podSelector(input.cluster),
-    ports: [servicePort("redis", REDIS_PORT)],
+    ports: servicePorts(input.spec).map(({ name, port }) => servicePort(name, port)),
   });
 }

@@ -19,7 +19,16 @@ describe("redis exporter sidecar", () => {
 
   it("takes the password from the credentials Secret into the environment, never an argument", () => {
     expect(exporter.env?.find((variable) => variable.name === "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "cache-credentials", key: "operator" });
-    expect(exporter.env?.find((variable) => variable.name === "REDIS_ADDR")?.value).toBe("redis://$(POD_IP):6379");
     expect([...(exporter.command ?? []), ...(exporter.args ?? [])].join(" ")).not.toMatch(/password|redis:\/\//i);
+  });
+
+  it("with TLS reads the TLS port by the pod's DNS name (what the certificate names), verifying with the mounted CA", () => {
+    const env = (container: typeof exporter, name: string) => container.env?.find((variable) => variable.name === name)?.value;
+    expect(env(exporter, "REDIS_ADDR")).toBe("rediss://$(POD_NAME).cache-headless.shop.svc.cluster.local:6380");
+    expect(env(exporter, "REDIS_EXPORTER_TLS_CA_CERT_FILE")).toBe("/etc/steward/tls/ca.crt");
+    expect(exporter.volumeMounts).toEqual([{ name: "tls", mountPath: "/etc/steward/tls", readOnly: true }]);
+    const plain = (buildStatefulSet({ ...testInput({ tls: { enabled: false, required: false } }), usersConf: "", agentImage: "steward:test" }) as unknown as V1StatefulSet).spec!.template.spec!.containers.find((container) => container.name === EXPORTER_CONTAINER)!;
+    expect(env(plain, "REDIS_ADDR")).toBe("redis://$(POD_IP):6379");
+    expect(env(plain, "REDIS_EXPORTER_TLS_CA_CERT_FILE")).toBeUndefined();
   });
 });

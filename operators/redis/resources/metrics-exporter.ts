@@ -1,6 +1,6 @@
-import type { V1Container } from "@kubernetes/client-node";
+import type { V1Container, V1VolumeMount } from "@kubernetes/client-node";
 import { fieldEnv, secretEnv } from "../../common/resources/containers.js";
-import { CREDENTIAL_KEYS, REDIS_PORT, USERS } from "../names.js";
+import { CREDENTIAL_KEYS, REDIS_PORT, REDIS_TLS_FILES, REDIS_TLS_PORT, USERS } from "../names.js";
 
 export const EXPORTER_CONTAINER = "metrics";
 export const EXPORTER_PORT = 9121;
@@ -20,16 +20,22 @@ export const REDIS_EXPORTER_BINARY = "/redis_exporter";
  * exporter reads, are refused to the application and probe users. No readiness probe: an
  * exporter that cannot reach the server must not take the database out of its Services;
  * redis_up says so instead.
+ *
+ * With TLS it reads the TLS port and verifies the server against the cluster's CA and by name:
+ * the exporter checks the name it dials against the certificate, which names the pod's DNS
+ * name (`podHost`, its own entry in the pod's hosts file), not its IP.
  */
-export function buildRedisExporter(credentialsSecret: string): V1Container {
+export function buildRedisExporter(credentialsSecret: string, tls?: { podHost: string; mount: V1VolumeMount }): V1Container {
   return {
     name: EXPORTER_CONTAINER,
     image: REDIS_EXPORTER_IMAGE,
     command: [REDIS_EXPORTER_BINARY, `--web.listen-address=:${EXPORTER_PORT}`],
     env: [
       fieldEnv("POD_IP", "status.podIP"),
+      fieldEnv("POD_NAME", "metadata.name"),
       // redis-server binds the pod IP only (config.ts).
-      { name: "REDIS_ADDR", value: `redis://$(POD_IP):${REDIS_PORT}` },
+      tls ? { name: "REDIS_ADDR", value: `rediss://${tls.podHost}:${REDIS_TLS_PORT}` } : { name: "REDIS_ADDR", value: `redis://$(POD_IP):${REDIS_PORT}` },
+      ...(tls ? [{ name: "REDIS_EXPORTER_TLS_CA_CERT_FILE", value: REDIS_TLS_FILES.ca }] : []),
       { name: "REDIS_USER", value: USERS.operator },
       secretEnv("REDIS_PASSWORD", credentialsSecret, CREDENTIAL_KEYS.operator),
     ],
@@ -37,5 +43,6 @@ export function buildRedisExporter(credentialsSecret: string): V1Container {
     livenessProbe: { tcpSocket: { port: EXPORTER_PORT }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+    ...(tls ? { volumeMounts: [tls.mount] } : {}),
   };
 }

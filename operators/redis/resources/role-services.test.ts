@@ -10,7 +10,9 @@ describe("role Services", () => {
     expect(service.metadata.name).toBe("cache-primary");
     expect(service.spec.type).toBe("ClusterIP");
     expect(service.spec.selector).toEqual({ "steward.dev/cluster": "cache", "steward.dev/component": "database", "steward.dev/role": "primary" });
-    expect(service.spec.ports.map((port) => port.port)).toEqual([6379]);
+    // TLS is on by default (spec.tls.enabled), plaintext beside it until spec.tls.required.
+    expect(service.spec.ports.map((port) => port.port)).toEqual([6379, 6380]);
+    expect((buildPrimaryService(testInput({ tls: { enabled: true, required: true } })) as unknown as Service).spec.ports.map((port) => port.port)).toEqual([6380]);
   });
 
   it("<cluster>-replicas selects the pods labelled replica", () => {

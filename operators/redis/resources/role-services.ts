@@ -3,10 +3,10 @@ import type { KubeObject } from "../../../shared/k8s/client.js";
 import { ROLE_PRIMARY, ROLE_REPLICA } from "../../common/names.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { buildClusterIpService, servicePort } from "../../common/resources/services.js";
-import { REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
+import { clusterLabels, podSelector, redisNames, servicePorts } from "../names.js";
 
 function roleService(input: BuildInput, name: string, role: string): KubeObject {
-  return buildClusterIpService(input, { name, labels: clusterLabels(input.cluster, role), selector: { ...podSelector(input.cluster), [LABELS.role]: role }, ports: [servicePort("redis", REDIS_PORT)] });
+  return buildClusterIpService(input, { name, labels: clusterLabels(input.cluster, role), selector: { ...podSelector(input.cluster), [LABELS.role]: role }, ports: servicePorts(input.spec).map(({ name, port }) => servicePort(name, port)) });
 }
 
 /**

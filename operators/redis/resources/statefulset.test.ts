@@ -21,12 +21,14 @@ describe("buildStatefulSet", () => {
     expect(redis.env!.find((variable) => variable.name === "POD_IP")?.valueFrom?.fieldRef?.fieldPath).toBe("status.podIP");
   });
 
-  it("keeps all data on the PVC and mounts config and users read-only", () => {
+  it("keeps all data on the PVC and mounts config, users and the TLS Secret read-only", () => {
     expect(redis.volumeMounts).toEqual([
       { name: "data", mountPath: "/data" },
       { name: "config", mountPath: "/etc/steward/redis", readOnly: true },
       { name: "auth", mountPath: "/etc/steward/redis-auth", readOnly: true },
+      { name: "tls", mountPath: "/etc/steward/tls", readOnly: true },
     ]);
+    expect(pod.volumes!.find((volume) => volume.name === "tls")?.secret).toEqual({ secretName: "cache-tls", defaultMode: 0o440 });
     expect(statefulSet.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage).toBe("2Gi");
     expect(pod.volumes!.find((volume) => volume.name === "auth")?.secret?.secretName).toBe("cache-auth");
   });
@@ -36,6 +38,18 @@ describe("buildStatefulSet", () => {
     expect(statefulSet.spec!.template.metadata!.labels!["steward.dev/role"]).toBeUndefined();
     expect(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
     expect(redis.resources).toEqual({ limits: { memory: "512Mi" } });
+  });
+
+  it("with TLS: starts following the primary Service's TLS port and probes over TLS; without it, neither", () => {
+    expect(redis.command!.join(" ")).toContain("--replicaof cache-primary.shop.svc.cluster.local 6380");
+    expect(redis.readinessProbe!.exec!.command!.join(" ")).toContain("--tls --cacert /etc/steward/tls/ca.crt");
+    expect(redis.ports!.map((port) => port.containerPort)).toEqual([6379, 6380]);
+    const required = build({ tls: { enabled: true, required: true } }).spec!.template.spec!.containers[0]!;
+    expect(required.ports!.map((port) => port.containerPort)).toEqual([6380]);
+    const plain = build({ tls: { enabled: false, required: false } }).spec!.template.spec!;
+    expect(plain.containers[0]!.command!.join(" ")).toContain("6379");
+    expect(plain.containers[0]!.readinessProbe!.exec!.command!.join(" ")).not.toContain("--tls");
+    expect(plain.volumes!.some((volume) => volume.name === "tls")).toBe(false);
   });
 
   it("probes readiness every second and tolerates loading in liveness", () => {
@@ -48,6 +62,7 @@ describe("buildStatefulSet", () => {
     expect(hash(build())).toBe(hash(build()));
     expect(hash(build({ config: { maxmemory: "1gb" } }))).not.toBe(hash(build()));
     expect(hash(build({}, undefined, { usersConf: buildUsersConf("other", TEST_PASSWORDS) }))).not.toBe(hash(build()));
+    expect(hash(build({ tls: { enabled: true, required: true } }))).not.toBe(hash(build()));
   });
 
   it("never drops below the primary's ordinal when scaling in, and keeps the claim size it was created with", () => {

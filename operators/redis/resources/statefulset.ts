@@ -1,12 +1,13 @@
-import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
+import type { V1Container, V1EnvVar, V1VolumeMount } from "@kubernetes/client-node";
 import type { KubeObject } from "../../../shared/k8s/client.js";
 import { bootstrapSecretName } from "../../../backup/cluster-secrets.js";
 import type { BuildInput } from "../../common/resources/build-input.js";
 import { fieldEnv, serverProbes } from "../../common/resources/containers.js";
 import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from "../../common/resources/statefulset.js";
 import { statefulSetReplicas } from "../../common/scale-in.js";
-import { buildProbeCommand, buildRedisConf, buildStartCommand, configHash } from "../config.js";
-import { REDIS_PATHS, REDIS_PORT, clusterLabels, podSelector, redisNames } from "../names.js";
+import { tlsSecretName } from "../../cluster/tls.js";
+import { buildProbeCommand, buildRedisConf, buildStartCommand, configHash, replicationPort, tlsEnabled } from "../config.js";
+import { REDIS_PATHS, clusterLabels, podSelector, redisNames, servicePorts } from "../names.js";
 import { AUTH_KEYS } from "./auth-secret.js";
 import { CONFIG_KEYS } from "./config-map.js";
 import { buildRedisExporter } from "./metrics-exporter.js";
@@ -49,6 +50,8 @@ export function defaultEngineImage(spec: BuildInput["spec"]): string {
  *   ConfigMap), the users file a Secret: the server never rewrites its config.
  * - With spec.bootstrap, an init step places the backup's RDB in ordinal 0's empty data dir
  *   before the server starts (replicas then copy from it).
+ * - With spec.tls.enabled, `<cluster>-tls` is mounted (read by redis-server, the probes and the
+ *   exporter); a renewed certificate arrives in the volume and is reloaded without a restart.
  */
 export function buildStatefulSet(input: StatefulSetInput): KubeObject {
   const { cluster, spec } = input;
@@ -61,21 +64,25 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     fieldEnv("POD_IP", "status.podIP"),
     { name: "STEWARD_HEADLESS_SERVICE", value: names.headless },
   ];
-  const volumeMounts = [
+  const volumeMounts: V1VolumeMount[] = [
     { name: "data", mountPath: REDIS_PATHS.data },
     { name: "config", mountPath: REDIS_PATHS.configDir, readOnly: true },
     { name: "auth", mountPath: REDIS_PATHS.authDir, readOnly: true },
   ];
+  const tls = tlsEnabled(spec);
+  const tlsMount = { name: "tls", mountPath: REDIS_PATHS.tlsDir, readOnly: true };
+  if (tls) volumeMounts.push(tlsMount);
+  const ports = servicePorts(spec).map(({ name, port }) => ({ name, containerPort: port, protocol: "TCP" }));
 
   const engine: V1Container = {
     name: ENGINE_CONTAINER,
     image: input.engineImage ?? defaultEngineImage(spec),
-    command: buildStartCommand(names.primaryServiceFqdn),
+    command: buildStartCommand(names.primaryServiceFqdn, replicationPort(spec)),
     env: identityEnv,
-    ports: [{ name: "redis", containerPort: REDIS_PORT, protocol: "TCP" }],
+    ports,
     // Readiness: PONG (not LOADING); liveness and startup accept LOADING. Role and replication
     // health are the operator's to judge.
-    ...serverProbes(buildProbeCommand("readiness"), buildProbeCommand("liveness")),
+    ...serverProbes(buildProbeCommand("readiness", tls), buildProbeCommand("liveness", tls)),
     resources: spec.resources as V1Container["resources"],
     securityContext: { runAsUser: REDIS_UID, runAsGroup: REDIS_UID, allowPrivilegeEscalation: false },
     volumeMounts,
@@ -109,10 +116,11 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       securityContext: { fsGroup: REDIS_UID, runAsUser: REDIS_UID, runAsGroup: REDIS_UID },
       affinity: spreadOverNodes(podSelector(cluster)),
       ...(initContainers.length > 0 ? { initContainers } : {}),
-      containers: [engine, buildRedisExporter(names.credentials)],
+      containers: [engine, buildRedisExporter(names.credentials, tls ? { podHost: names.podHost("$(POD_NAME)"), mount: tlsMount } : undefined)],
       volumes: [
         { name: "config", configMap: { name: names.configMap, items: [{ key: CONFIG_KEYS.redisConf, path: "redis.conf" }] } },
         { name: "auth", secret: { secretName: names.auth, defaultMode: 0o440, items: [{ key: AUTH_KEYS.users, path: "users.conf" }] } },
+        ...(tls ? [{ name: "tls", secret: { secretName: tlsSecretName(cluster), defaultMode: 0o440 } }] : []),
       ],
     },
     existingClaimSize: input.existingClaimSize,
