@@ -7,19 +7,27 @@
  * no node, so no engine process runs: StatefulSets make Pods that stay Pending.
  *
  * For each run it prints the operator's RSS and heap, the time from its start until every
- * cluster was reconciled once (status Ready at its generation), reconciles/s over that time,
- * and over one idle minute after a settle: API requests (rest_client_requests_total from its
- * /metrics) and CPU (% of one core, from /proc).
+ * cluster was reconciled once (status Ready at its generation, seen through a watch),
+ * reconciles/s over that time, and over one idle minute after a settle: API requests as the
+ * API server counts them (apiserver_request_total, less the same window with the operator
+ * stopped: the controller-manager's own requests), the operator's own count beside it, and CPU
+ * (% of one core, from /proc).
+ *
+ * The operator gets the chart's NODE_OPTIONS (STEWARD_BENCH_NODE_OPTIONS replaces them, "" for V8's defaults).
+ *
+ * `npm run bench -- operator [--modes=noop,objects] [--sizes=100,1000]`
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import { startControlPlane } from "../local/controlplane/launcher.js";
 import { committedCrds } from "../shared/api/generate-crds.js";
-import { KubeClient, RESOURCES, type KubeObject } from "../shared/k8s/client.js";
+import { KubeClient, RESOURCES } from "../shared/k8s/client.js";
 
 type Mode = "noop" | "objects";
 type Results = Record<string, number | string>;
@@ -28,6 +36,10 @@ const UNRELATED = 5_000;
 const SIZES = [100, 1_000];
 const IDLE_SETTLE_MS = 20_000;
 const IDLE_WINDOW_MS = 60_000;
+/** The window with the operator stopped, whose requests are the rest of the control plane's. */
+const BASELINE_WINDOW_MS = 30_000;
+/** How long the bench waits for every cluster to be reconciled once. */
+const FIRST_PASS_LIMIT_MS = 600_000;
 const CLK_TCK = 100;
 
 /** Runs `count` calls of `task`, `width` at a time. */
@@ -56,13 +68,46 @@ async function createClusters(client: KubeClient, namespace: string, from: numbe
   );
 }
 
-interface ClusterView extends KubeObject {
-  status?: { phase?: string; observedGeneration?: number };
-}
+const clusterViewSchema = z.looseObject({
+  metadata: z.looseObject({ name: z.string(), generation: z.number().optional() }),
+  status: z.looseObject({ phase: z.string().optional(), observedGeneration: z.number().optional() }).optional(),
+});
 
-async function reconciledCount(client: KubeClient, namespace: string): Promise<number> {
-  const { items } = await client.list<ClusterView>(RESOURCES.DatabaseCluster, namespace);
-  return items.filter((item) => item.status?.phase === "Ready" && item.status.observedGeneration === item.metadata.generation).length;
+/**
+ * Resolves when `count` clusters of the namespace are Ready at their generation, read through
+ * one watch (a LIST of a thousand clusters every second would load the API server the
+ * operator is measured on). Rejects when `failed()` says so or after `limitMs`.
+ */
+async function allReconciled(client: KubeClient, namespace: string, count: number, failed: () => string | undefined, limitMs: number): Promise<void> {
+  const reconciled = new Set<string>();
+  const see = (raw: unknown, deleted = false) => {
+    const cluster = clusterViewSchema.parse(raw);
+    const done = !deleted && cluster.status?.phase === "Ready" && cluster.status.observedGeneration === cluster.metadata.generation;
+    if (done) reconciled.add(cluster.metadata.name);
+    else reconciled.delete(cluster.metadata.name);
+  };
+  const started = performance.now();
+  while (reconciled.size < count) {
+    const problem = failed();
+    if (problem) throw new Error(problem);
+    if (performance.now() - started > limitMs) throw new Error(`only ${reconciled.size}/${count} clusters reconciled after ${limitMs / 1000} s`);
+    const list = await client.list(RESOURCES.DatabaseCluster, namespace);
+    reconciled.clear();
+    for (const item of list.items) see(item);
+    const abort = new AbortController();
+    const check = setInterval(() => {
+      if (reconciled.size >= count || failed() || performance.now() - started > limitMs) abort.abort();
+    }, 200);
+    try {
+      await client.watch(RESOURCES.DatabaseCluster, namespace, { resourceVersion: list.resourceVersion, signal: abort.signal, timeoutSeconds: 60 }, (event) => {
+        if (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED") see(event.object, event.type === "DELETED");
+      });
+    } catch {
+      // A broken watch lists again.
+    } finally {
+      clearInterval(check);
+    }
+  }
 }
 
 /** Sums a metric's samples from Prometheus text, optionally only those whose labels contain `filter`. */
@@ -99,11 +144,17 @@ function rssMiB(pid: number): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
+/** The chart's NODE_OPTIONS (deploy/helm/steward/values.yaml), so the operator runs here as it runs there. */
+function chartNodeOptions(): string {
+  const values = parseYaml(readFileSync(join(import.meta.dirname, "..", "..", "deploy", "helm", "steward", "values.yaml"), "utf8")) as { nodeOptions?: string };
+  return values.nodeOptions ?? "";
+}
+
 function startOperator(mode: Mode, kubeconfig: string, leaseNamespace: string, port: number): ChildProcess {
   const script = join(import.meta.dirname, "operator-process.js");
   const child = spawn(process.execPath, [script, mode, kubeconfig, leaseNamespace, String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, STEWARD_LOG_LEVEL: "warn" },
+    env: { ...process.env, STEWARD_LOG_LEVEL: "warn", NODE_OPTIONS: process.env.STEWARD_BENCH_NODE_OPTIONS ?? chartNodeOptions() },
   });
   // Its warnings and errors, the first few only: a bench that fails should say why, not flood.
   let shown = 0;
@@ -122,46 +173,82 @@ async function stopOperator(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** Requests the API server has answered since it started, every client together. */
+async function apiserverRequests(client: KubeClient): Promise<number> {
+  return metricSum(await client.getText("/metrics"), "apiserver_request_total");
+}
+
 async function measureRun(client: KubeClient, kubeconfig: string, mode: Mode, namespace: string, count: number): Promise<Results> {
   const prefix = `operator.${mode}.${count}`;
   const port = await freePort();
   const started = performance.now();
   const child = startOperator(mode, kubeconfig, namespace, port);
+  let result: Results;
+  let operatorWindow: { requests: number; windowS: number };
   try {
-    let reconciled = 0;
-    while (reconciled < count) {
-      await sleep(1000);
-      if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
-      reconciled = await reconciledCount(client, namespace);
-      if (performance.now() - started > 600_000) throw new Error(`only ${reconciled}/${count} clusters reconciled after 600 s`);
+    try {
+      await allReconciled(client, namespace, count, () => (child.exitCode !== null ? `the operator exited with ${child.exitCode}` : undefined), FIRST_PASS_LIMIT_MS);
+    } catch (error) {
+      // What the operator held and spent when the bench gave up says whether it or the API server was the limit.
+      if (child.exitCode === null) {
+        const text = await scrape(port);
+        const partial = {
+          [`${prefix}.at_limit_rss_mib`]: round(rssMiB(child.pid!)),
+          [`${prefix}.at_limit_heap_used_mib`]: round(metricSum(text, "nodejs_heap_size_used_bytes") / 2 ** 20),
+          [`${prefix}.at_limit_operator_cpu_s`]: round(cpuSeconds(child.pid!)),
+          [`${prefix}.at_limit_reconciles`]: metricSum(text, "controller_runtime_reconcile_total", 'controller="databasecluster"'),
+          [`${prefix}.at_limit_machine_load_1min`]: round(loadavg()[0]!),
+        };
+        for (const [key, value] of Object.entries(partial)) console.log(`${key.padEnd(64)} ${value}`);
+      }
+      throw error;
     }
     const firstPassS = (performance.now() - started) / 1000;
+    const loadAtFirstPass = loadavg()[0]!;
+    // Whether the operator itself was busy or waited (on the API server, on a loaded machine).
+    const firstPassCpuS = cpuSeconds(child.pid!);
     const reconcilesAtFirstPass = metricSum(await scrape(port), "controller_runtime_reconcile_total", 'controller="databasecluster"');
     await sleep(IDLE_SETTLE_MS);
     const pid = child.pid!;
-    const before = { requests: metricSum(await scrape(port), "rest_client_requests_total"), cpu: cpuSeconds(pid), at: performance.now() };
+    const before = { own: metricSum(await scrape(port), "rest_client_requests_total"), server: await apiserverRequests(client), cpu: cpuSeconds(pid), at: performance.now() };
     await sleep(IDLE_WINDOW_MS);
+    // Read before the operator's own scrape and this request, which the next read counts.
+    const serverAfter = await apiserverRequests(client);
     const text = await scrape(port);
     const windowS = (performance.now() - before.at) / 1000;
-    const requests = metricSum(text, "rest_client_requests_total") - before.requests;
-    const result: Results = {
+    operatorWindow = { requests: serverAfter - before.server - 1, windowS };
+    result = {
       [`${prefix}.first_reconcile_all_s`]: round(firstPassS),
       [`${prefix}.reconciles_per_s`]: round(reconcilesAtFirstPass / firstPassS),
+      [`${prefix}.machine_load_1min_at_first_pass`]: round(loadAtFirstPass),
+      [`${prefix}.operator_cpu_s_during_first_pass`]: round(firstPassCpuS),
       [`${prefix}.rss_mib_idle`]: round(rssMiB(pid)),
       [`${prefix}.heap_used_mib`]: round(metricSum(text, "nodejs_heap_size_used_bytes") / 2 ** 20),
       [`${prefix}.heap_total_mib`]: round(metricSum(text, "nodejs_heap_size_total_bytes") / 2 ** 20),
-      [`${prefix}.api_requests_per_idle_min`]: round((requests * 60) / windowS),
+      // Where the heap's size goes: the young generation is sized by --max-semi-space-size.
+      [`${prefix}.heap_new_space_mib`]: round(metricSum(text, "nodejs_heap_space_size_total_bytes", 'space="new"') / 2 ** 20),
+      [`${prefix}.heap_old_space_mib`]: round(metricSum(text, "nodejs_heap_space_size_total_bytes", 'space="old"') / 2 ** 20),
+      [`${prefix}.operator_own_requests_per_idle_min`]: round(((metricSum(text, "rest_client_requests_total") - before.own) * 60) / windowS),
       [`${prefix}.idle_cpu_pct_of_core`]: round(((cpuSeconds(pid) - before.cpu) / windowS) * 100),
     };
-    for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(48)} ${value}`);
-    return result;
   } finally {
     await stopOperator(child);
   }
+  // The same world without the operator: what the rest of the control plane asks in a window.
+  const baseline = { server: await apiserverRequests(client), at: performance.now() };
+  await sleep(BASELINE_WINDOW_MS);
+  const baselineRequests = (await apiserverRequests(client)) - baseline.server - 1;
+  const baselinePerMin = (baselineRequests * 60) / ((performance.now() - baseline.at) / 1000);
+  const withOperatorPerMin = (operatorWindow.requests * 60) / operatorWindow.windowS;
+  result[`${prefix}.apiserver_requests_per_idle_min`] = round(withOperatorPerMin);
+  result[`${prefix}.apiserver_requests_per_idle_min_without_operator`] = round(baselinePerMin);
+  result[`${prefix}.api_requests_per_idle_min`] = round(Math.max(0, withOperatorPerMin - baselinePerMin));
+  for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(64)} ${value}`);
+  return result;
 }
 
 /** One control plane per mode, so a mode starts from no clusters and none of another's objects. */
-async function benchMode(mode: Mode): Promise<Results> {
+async function benchMode(mode: Mode, sizes: number[]): Promise<Results> {
   const stateDir = mkdtempSync(join(tmpdir(), "steward-bench-operator-"));
   const controlPlane = await startControlPlane({ stateDir, serviceCidr: "10.200.0.0/20" }); // 4,096 ClusterIPs: two Services per cluster at 1,000
   const results: Results = {};
@@ -176,7 +263,7 @@ async function benchMode(mode: Mode): Promise<Results> {
     const namespace = `bench-${mode}`;
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
     let created = 0;
-    for (const size of SIZES) {
+    for (const size of sizes) {
       await createClusters(client, namespace, created, size);
       created = size;
       Object.assign(results, await measureRun(client, controlPlane.kubeconfig, mode, namespace, size));
@@ -188,11 +275,18 @@ async function benchMode(mode: Mode): Promise<Results> {
   }
 }
 
-export async function benchOperator(modes: Mode[] = ["noop", "objects"]): Promise<Results> {
+/** `--modes=noop,objects` and `--sizes=100,1000` from the command line choose a part of the bench. */
+function option(name: string): string[] | undefined {
+  const arg = process.argv.find((candidate) => candidate.startsWith(`--${name}=`));
+  return arg?.slice(name.length + 3).split(",").filter(Boolean);
+}
+
+export async function benchOperator(modes = (option("modes") ?? ["noop", "objects"]) as Mode[], sizes = option("sizes")?.map(Number) ?? SIZES): Promise<Results> {
   const results: Results = {};
   for (const mode of modes) {
+    if (mode !== "noop" && mode !== "objects") throw new Error(`unknown mode ${String(mode)}: noop or objects`);
     try {
-      Object.assign(results, await benchMode(mode));
+      Object.assign(results, await benchMode(mode, sizes));
     } catch (error) {
       // One mode failing still reports the other's numbers.
       results[`operator.${mode}.error`] = (error as Error).message;

@@ -10,8 +10,7 @@ export function kubeconfigOption(command: Command): Command {
 /** The namespace to act in: the flag, else the kubeconfig context's, else default. */
 export function namespaceOf(client: KubeClient, flag: string | undefined): string {
   if (flag) return flag;
-  const context = client.kubeConfig.getContextObject(client.kubeConfig.getCurrentContext());
-  return context?.namespace ?? "default";
+  return client.access.namespace ?? "default";
 }
 
 /** A client for one command, closed when the command is done (pooled connections would keep the process alive). */

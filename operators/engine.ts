@@ -4,6 +4,7 @@ import type { BackupEngines, EngineBackupSupport } from "../backup/engine-backup
 import type { KubeClient, KubeObject } from "../shared/k8s/client.js";
 import type { EventRecorder } from "../shared/events.js";
 import type { Logger } from "../shared/log.js";
+import type { ObjectCache } from "../shared/runtime/informer-factory.js";
 import type { ClusterTls } from "./cluster/tls.js";
 
 /**
@@ -33,6 +34,8 @@ export interface EngineContext {
   spec: EffectiveSpec;
   /** The server certificate when spec.tls.enabled and the engine serves TLS (see cluster/tls.ts). */
   tls?: ClusterTls;
+  /** The shared informer caches (owned objects, the cluster's pods): read them before asking the API server. */
+  cache?: ObjectCache;
   now(): Date;
 }
 

@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { RESOURCES, isAlreadyExists, isConflict, type KubeClient, type KubeObject } from "./k8s/client.js";
 import { ownerReference } from "./k8s/owner.js";
+import type { ObjectCache } from "./runtime/informer-factory.js";
 
 const PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -55,11 +56,14 @@ const MAX_ATTEMPTS = 5;
  * operator out of its own database); keys the Secret lacks are added under a
  * resourceVersion precondition, so two racing callers cannot both believe their value won.
  */
-export async function ensureSecret(client: KubeClient, options: EnsureSecretOptions): Promise<Record<string, string>> {
+export async function ensureSecret(client: KubeClient, options: EnsureSecretOptions, cache?: ObjectCache): Promise<Record<string, string>> {
   const { namespace, name } = options;
   for (let attempt = 1; ; attempt++) {
     try {
-      const existing = await client.get<SecretObject>(RESOURCES.Secret, namespace, name);
+      // The shared cache first (an idle reconcile then sends nothing): the values are never
+      // replaced, so a cached copy holds them; a stale one only makes the patch below conflict.
+      const fromCache = attempt === 1 ? (cache?.cached(RESOURCES.Secret, namespace, name) as SecretObject | undefined) : undefined;
+      const existing = fromCache ?? (await client.get<SecretObject>(RESOURCES.Secret, namespace, name));
       const generated = options.generate();
       if (!existing) {
         await client.create({

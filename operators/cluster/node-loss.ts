@@ -144,7 +144,9 @@ async function networkStorage(client: KubeClient, namespace: string, pod: z.infe
 export async function handleNodeLoss(context: EngineContext, policy: NodeLossPolicy): Promise<string[]> {
   const { client, cluster } = context;
   const namespace = cluster.metadata.namespace ?? "default";
-  const pods = await client.list<KubeObject>(RESOURCES.Pod, namespace, { labelSelector: `${LABELS.cluster}=${cluster.metadata.name}` });
+  const selector = { [LABELS.cluster]: cluster.metadata.name };
+  const items = context.cache?.cachedList(RESOURCES.Pod, namespace, selector) ?? (await client.list<KubeObject>(RESOURCES.Pod, namespace, { labelSelector: `${LABELS.cluster}=${cluster.metadata.name}` })).items;
+  const pods = { items };
   const nodes = new Map<string, LostNode | undefined>();
   const stuck: StuckPod[] = [];
   try {

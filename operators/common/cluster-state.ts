@@ -3,6 +3,7 @@
  * the StatefulSet as it is (its claim template size and update revision), and the cluster's pods.
  */
 import { RESOURCES, type KubeClient, type KubeObject } from "../../shared/k8s/client.js";
+import type { ObjectCache } from "../../shared/runtime/informer-factory.js";
 import { labelSelector } from "./names.js";
 
 export interface StatefulSetObject extends KubeObject {
@@ -20,9 +21,20 @@ export interface ClusterState {
   pods: KubeObject[];
 }
 
-export async function readClusterState(client: KubeClient, where: { namespace: string; statefulSet: string }, podSelector: Record<string, string>): Promise<ClusterState> {
-  const existingStatefulSet = await client.get<StatefulSetObject>(RESOURCES.StatefulSet, where.namespace, where.statefulSet);
-  const pods = (await client.list<KubeObject>(RESOURCES.Pod, where.namespace, { labelSelector: labelSelector(podSelector) })).items;
+/**
+ * From the shared informer cache when it covers them, as controller-runtime's client reads
+ * (a reconcile of an idle cluster then asks the API server nothing); else from the API server.
+ */
+export async function readClusterState(
+  context: { client: KubeClient; cache?: ObjectCache },
+  where: { namespace: string; statefulSet: string },
+  podSelector: Record<string, string>,
+): Promise<ClusterState> {
+  const { client, cache } = context;
+  const existingStatefulSet =
+    (cache?.cached(RESOURCES.StatefulSet, where.namespace, where.statefulSet) as StatefulSetObject | undefined) ??
+    (await client.get<StatefulSetObject>(RESOURCES.StatefulSet, where.namespace, where.statefulSet));
+  const pods = cache?.cachedList(RESOURCES.Pod, where.namespace, podSelector) ?? (await client.list<KubeObject>(RESOURCES.Pod, where.namespace, { labelSelector: labelSelector(podSelector) })).items;
   return { existingStatefulSet, pods };
 }
 

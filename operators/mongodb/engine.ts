@@ -76,10 +76,10 @@ export class MongodbEngine extends PrimaryEngine implements Engine<MongodbPrepar
   async prepare(context: EngineContext): Promise<MongodbPrepared> {
     const input = { cluster: context.cluster, spec: context.spec };
     const names = mongodbNames(context.cluster);
-    const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
+    const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input), context.cache));
     // Ensured (never applied): pods mount it; a regenerated keyfile would split the set.
-    await ensureSecret(context.client, keyfileSecretOptions(input));
-    return { passwords, ...(await readClusterState(context.client, names, podSelector(context.cluster))) };
+    await ensureSecret(context.client, keyfileSecretOptions(input), context.cache);
+    return { passwords, ...(await readClusterState(context, names, podSelector(context.cluster))) };
   }
 
   /** Apply order: Services before pods need their names; the StatefulSet last (the Secrets were ensured in prepare). */

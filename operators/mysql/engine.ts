@@ -51,8 +51,8 @@ export class MysqlEngine extends PrimaryEngine implements Engine<MysqlPrepared> 
   async prepare(context: EngineContext): Promise<MysqlPrepared> {
     const input = { cluster: context.cluster, spec: context.spec };
     const names = mysqlNames(context.cluster);
-    const credentials = credentialsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
-    return { credentials, ...(await readClusterState(context.client, names, podSelector(context.cluster))) };
+    const credentials = credentialsFrom(await ensureSecret(context.client, credentialsSecretOptions(input), context.cache));
+    return { credentials, ...(await readClusterState(context, names, podSelector(context.cluster))) };
   }
 
   /**

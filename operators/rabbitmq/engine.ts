@@ -69,15 +69,17 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
     const { client, cluster, spec } = context;
     const names = rabbitmqNames(cluster);
     const input = { cluster, spec };
-    let values = await ensureSecret(client, credentialsSecretOptions(input));
+    let values = await ensureSecret(client, credentialsSecretOptions(input), context.cache);
     const repairs = credentialRepairs(values);
     if (Object.keys(repairs).length > 0) {
       const data = Object.fromEntries(Object.entries(repairs).map(([key, value]) => [key, Buffer.from(value).toString("base64")]));
       await client.mergePatch(RESOURCES.Secret, names.namespace, names.credentials, { data });
       values = { ...values, ...repairs };
     }
-    await ensureSecret(client, cookieSecretOptions(input));
-    const statefulSet = await client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet);
+    await ensureSecret(client, cookieSecretOptions(input), context.cache);
+    const statefulSet =
+      (context.cache?.cached(RESOURCES.StatefulSet, names.namespace, names.statefulSet) as StatefulSetObject | undefined) ??
+      (await client.get<StatefulSetObject>(RESOURCES.StatefulSet, names.namespace, names.statefulSet));
     return {
       credentials: credentialsFrom(values),
       currentReplicas: statefulSet?.spec?.replicas,

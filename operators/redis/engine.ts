@@ -63,8 +63,8 @@ export class RedisEngine extends PrimaryEngine implements Engine<RedisPrepared> 
   async prepare(context: EngineContext): Promise<RedisPrepared> {
     const input = { cluster: context.cluster, spec: context.spec };
     const names = redisNames(context.cluster);
-    const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input)));
-    return { passwords, ...(await readClusterState(context.client, names, podSelector(context.cluster))) };
+    const passwords = passwordsFrom(await ensureSecret(context.client, credentialsSecretOptions(input), context.cache));
+    return { passwords, ...(await readClusterState(context, names, podSelector(context.cluster))) };
   }
 
   /**

@@ -1,11 +1,9 @@
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import { FIELD_MANAGER } from "../api/common.js";
 import { isNotFound } from "./errors.js";
 import { apiVersionOf, knownResourceType, parseApiVersion, resourcePath, type ResourceType } from "./resources.js";
+import { loadClusterAccess, type ClusterAccess } from "./kubeconfig.js";
 import { KubeTransport, type HttpRequest } from "./transport.js";
 
 export { KubeApiError, isAlreadyExists, isConflict, isGone, isNotFound } from "./errors.js";
@@ -134,22 +132,18 @@ export class KubeClient {
   private readonly transport: KubeTransport;
   private readonly discovered = new Map<string, ResourceType>();
 
-  constructor(readonly kubeConfig: KubeConfig) {
-    this.transport = new KubeTransport(kubeConfig);
+  constructor(config: ClusterAccess | KubeConfig) {
+    this.transport = new KubeTransport(config);
   }
 
   /** file, else $KUBECONFIG, else the pod's service account when in a cluster, else ~/.kube/config. */
   static fromKubeconfig(file?: string): KubeClient {
-    const kubeConfig = new KubeConfig();
-    if (file) kubeConfig.loadFromFile(file);
-    else if (process.env.KUBECONFIG) kubeConfig.loadFromDefault();
-    else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
-    else {
-      const home = join(homedir(), ".kube", "config");
-      if (!existsSync(home)) throw new Error(`no kubeconfig: pass a file, set KUBECONFIG, or create ${home}`);
-      kubeConfig.loadFromFile(home);
-    }
-    return new KubeClient(kubeConfig);
+    return new KubeClient(loadClusterAccess(file));
+  }
+
+  /** The API server and credentials this client uses (and the context's namespace). */
+  get access(): ClusterAccess {
+    return this.transport.access;
   }
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, options: RequestOptions = {}): Promise<T | undefined> {
@@ -282,6 +276,11 @@ export class KubeClient {
       }
       onEvent({ type: event.type, object: parseObject({ apiVersion: apiVersionOf(type), kind: type.kind, ...raw }) });
     });
+  }
+
+  /** A GET whose answer is text, not JSON: the API server's /metrics. */
+  getText(path: string): Promise<string> {
+    return this.transport.text(path);
   }
 
   /** Requests this client sent, by verb (GET, LIST, WATCH, APPLY, PATCH, POST, PUT, DELETE). */

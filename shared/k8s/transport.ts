@@ -1,8 +1,8 @@
-import type { RequestOptions as HttpsRequestOptions } from "node:https";
 import { StringDecoder } from "node:string_decoder";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request, type Dispatcher } from "undici";
 import { KubeApiError } from "./errors.js";
+import { clientNodeAccess, type ClusterAccess, type ClusterConnection } from "./kubeconfig.js";
 
 export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -15,23 +15,37 @@ export interface HttpRequest {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** Our own access (shared/k8s/kubeconfig.ts) as it is; a client-node KubeConfig through an adapter. */
+export function accessOf(config: ClusterAccess | KubeConfig): ClusterAccess {
+  return "applyToHTTPSOptions" in config ? clientNodeAccess(config) : config;
+}
+
 /**
  * HTTP to the API server with the kubeconfig's TLS and credentials. client-node's own
  * `applySecurityAuthentication` builds a new undici Agent (a new TLS connection) for every
- * request; this keeps one Agent per set of TLS material and asks the KubeConfig for headers
- * on each request, so rotated tokens (in-cluster, exec plugins) are still picked up.
+ * request; this keeps one Agent per set of TLS material and asks for headers on each request,
+ * so rotated tokens (in-cluster, exec plugins) are still picked up.
  */
 export class KubeTransport {
   private agent?: { fingerprint: string; dispatcher: Agent };
   /** Requests sent, by verb as the API server counts them (GET, LIST, WATCH, APPLY, PATCH, ...). */
   readonly requestCounts = new Map<string, number>();
+  readonly access: ClusterAccess;
 
-  constructor(readonly kubeConfig: KubeConfig) {}
+  constructor(config: ClusterAccess | KubeConfig) {
+    this.access = accessOf(config);
+  }
 
   get server(): string {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error(`the kubeconfig has no cluster for context "${this.kubeConfig.getCurrentContext()}"`);
-    return cluster.server.replace(/\/+$/, "");
+    return this.access.server;
+  }
+
+  /** A GET whose answer is not JSON (the API server's /metrics, for instance). */
+  async text(path: string): Promise<string> {
+    const response = await this.send({ method: "GET", path }, { headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) throw KubeApiError.fromResponse("GET", path, response.statusCode, text);
+    return text;
   }
 
   /** Sends a request and parses the JSON answer; a non-2xx answer throws KubeApiError. */
@@ -87,14 +101,8 @@ export class KubeTransport {
   private async send(req: HttpRequest, timeouts: { headersTimeout: number; bodyTimeout: number }): Promise<Dispatcher.ResponseData> {
     const verb = verbOf(req);
     this.requestCounts.set(verb, (this.requestCounts.get(verb) ?? 0) + 1);
-    const options: HttpsRequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    const headers: Record<string, string> = { accept: "application/json" };
-    for (const [key, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[key.toLowerCase()] = String(value);
-    const user = this.kubeConfig.getCurrentUser();
-    if (user?.username && !headers.authorization) {
-      headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
-    }
+    const connection = await this.access.connection();
+    const headers: Record<string, string> = { accept: "application/json", ...connection.headers };
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -108,19 +116,12 @@ export class KubeTransport {
       headers,
       body,
       signal: req.signal,
-      dispatcher: this.dispatcherFor(options),
+      dispatcher: this.dispatcherFor(connection.tls),
       ...timeouts,
     });
   }
 
-  private dispatcherFor(options: HttpsRequestOptions): Agent {
-    const tls = {
-      ca: options.ca,
-      cert: options.cert,
-      key: options.key,
-      rejectUnauthorized: options.rejectUnauthorized,
-      servername: options.servername ?? undefined,
-    };
+  private dispatcherFor(tls: ClusterConnection["tls"]): Agent {
     const fingerprint = JSON.stringify([this.server, tls.ca?.toString(), tls.cert?.toString(), tls.key?.toString(), tls.rejectUnauthorized, tls.servername]);
     if (this.agent?.fingerprint !== fingerprint) {
       const previous = this.agent?.dispatcher;

@@ -6,6 +6,23 @@ import { Informer } from "./informer.js";
 export interface ObjectCache {
   /** The cached object, or undefined when no informer of this type covers the namespace or it is not there. */
   cached(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined;
+  /**
+   * The cached objects of a namespace whose labels hold every pair of `labels`, from an
+   * informer whose selector such objects always match; undefined when no synced informer
+   * covers them (the caller then asks the API server).
+   */
+  cachedList(type: ResourceType, namespace: string, labels: Record<string, string>): KubeObject[] | undefined;
+}
+
+/** Whether every object with these labels matches the selector (terms `key`, `key=value`, `key==value`; others are not understood). */
+export function selectorCovers(selector: string | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  return selector.split(",").every((term) => {
+    const match = /^\s*([^=!\s]+)\s*(?:==?\s*([^=\s]*))?\s*$/.exec(term);
+    if (!match) return false;
+    const [, key, value] = match;
+    return key! in labels && (value === undefined || labels[key!] === value);
+  });
 }
 
 export interface InformerRequest {
@@ -57,6 +74,16 @@ export class InformerFactory implements ObjectCache {
       if (type.namespaced && scope !== undefined && scope !== namespace) continue;
       const object = informer.get(type.namespaced ? namespace : undefined, name);
       if (object) return object;
+    }
+    return undefined;
+  }
+
+  cachedList(type: ResourceType, namespace: string, labels: Record<string, string>): KubeObject[] | undefined {
+    for (const informer of this.informers.values()) {
+      if (informer.type.group !== type.group || informer.type.kind !== type.kind || !informer.hasSynced()) continue;
+      if (informer.namespace !== undefined && informer.namespace !== namespace) continue;
+      if (!selectorCovers(informer.labelSelector, labels)) continue;
+      return informer.list(namespace).filter((object) => Object.entries(labels).every(([key, value]) => object.metadata.labels?.[key] === value));
     }
     return undefined;
   }

@@ -129,6 +129,11 @@ export class Informer<T extends KubeObject> {
     return this.options.namespace;
   }
 
+  /** The label selector of the watch, if any. */
+  get labelSelector(): string | undefined {
+    return this.options.labelSelector;
+  }
+
   /** How many times the informer has listed (1 after the first sync; more after failures or a 410). */
   get listCount(): number {
     return this.lists;

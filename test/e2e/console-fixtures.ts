@@ -9,6 +9,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { KubeTransport } from "../../shared/k8s/transport.js";
+import type { ClusterAccess } from "../../shared/k8s/kubeconfig.js";
 
 export const ARTIFACTS = join(process.cwd(), "test-artifacts", "console");
 
@@ -96,7 +97,7 @@ export function signalContainer(rootPid: number, signal: "SIGSTOP" | "SIGCONT"):
 }
 
 /** A bearer token for a ServiceAccount (the TokenRequest subresource), as `kubectl create token` gets one. */
-export async function requestToken(kubeConfig: KubeConfig, namespace: string, serviceAccount: string): Promise<string> {
+export async function requestToken(kubeConfig: KubeConfig | ClusterAccess, namespace: string, serviceAccount: string): Promise<string> {
   const transport = new KubeTransport(kubeConfig);
   try {
     const answer = (await transport.json({

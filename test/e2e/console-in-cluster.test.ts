@@ -101,7 +101,7 @@ describe("the console in the cluster, from the Helm chart", () => {
 
   it("signs a user in with their own token and forwards their identity: what they may not do is disabled, and the API server refuses it as them", async () => {
     expect(url, "the console's Service address from the previous case").not.toBe("");
-    const token = await requestToken(client.kubeConfig, namespace, "reader");
+    const token = await requestToken(client.access, namespace, "reader");
     const user = `system:serviceaccount:${namespace}:reader`;
     // A self-signed certificate for the Service name, reached by its ClusterIP.
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });

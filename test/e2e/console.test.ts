@@ -384,7 +384,7 @@ describe("the web console", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
       subjects: [{ kind: "ServiceAccount", name: "viewer", namespace }],
     } as KubeObject);
-    const token = await requestToken(client.kubeConfig, namespace, "viewer");
+    const token = await requestToken(client.access, namespace, "viewer");
     const viewer = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const viewerPage = await viewer.newPage();
     await viewerPage.goto(withTokens.url);
