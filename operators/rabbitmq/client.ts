@@ -4,7 +4,7 @@
  * a node asked about a peer it lost the network to answers only after net_ticktime.
  */
 import { createHash } from "node:crypto";
-import { Agent, fetch as undiciFetch } from "undici";
+import type { Agent } from "undici";
 import { z } from "zod";
 
 export interface Credentials {
@@ -97,23 +97,30 @@ export function managementUrl(host: string, port: number, tls = false): string {
 
 /**
  * One connection pool per CA, shared by every client (the operator makes clients per
- * reconcile): verifying the chain and that the certificate names the host.
+ * reconcile): verifying the chain and that the certificate names the host. undici (whose fetch
+ * takes a dispatcher with a CA) loads only when a client needs it: plain HTTP uses the global fetch.
  */
-const tlsAgents = new Map<string, Agent>();
-function tlsAgent(ca: string): Agent {
+const tlsAgents = new Map<string, Promise<{ agent: Agent; fetch: typeof import("undici").fetch }>>();
+function tlsAgent(ca: string) {
   const key = createHash("sha256").update(ca).digest("hex");
   let agent = tlsAgents.get(key);
   if (!agent) {
-    agent = new Agent({ connect: { ca, rejectUnauthorized: true } });
+    agent = import("undici").then((undici) => ({ agent: new undici.Agent({ connect: { ca, rejectUnauthorized: true } }), fetch: undici.fetch }));
     tlsAgents.set(key, agent);
   }
   return agent;
 }
 
+interface FetchResponse {
+  ok: boolean;
+  status: number;
+  text(): Promise<string>;
+}
+
 export class ManagementClient {
   private readonly authorization: string;
   private readonly timeoutMs: number;
-  private readonly agent?: Agent;
+  private readonly tls?: ReturnType<typeof tlsAgent>;
 
   constructor(
     readonly baseUrl: string,
@@ -122,22 +129,24 @@ export class ManagementClient {
   ) {
     this.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
     this.timeoutMs = options.timeoutMs ?? 5_000;
-    if (baseUrl.startsWith("https:") && options.ca) this.agent = tlsAgent(options.ca);
+    if (baseUrl.startsWith("https:") && options.ca) this.tls = tlsAgent(options.ca);
   }
 
-  private async send(baseUrl: string, method: string, path: string, body: unknown, timeoutMs: number) {
-    return undiciFetch(`${baseUrl}${path}`, {
+  private async send(baseUrl: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<FetchResponse> {
+    const init = {
       method,
       headers: { authorization: this.authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
-      ...(baseUrl === this.baseUrl && this.agent ? { dispatcher: this.agent } : {}),
-    });
+    };
+    if (baseUrl !== this.baseUrl || !this.tls) return fetch(`${baseUrl}${path}`, init);
+    const tls = await this.tls;
+    return tls.fetch(`${baseUrl}${path}`, { ...init, dispatcher: tls.agent });
   }
 
   private async call(method: string, path: string, body?: unknown, options: { timeoutMs?: number; accept?: number[] } = {}): Promise<{ status: number; text: string }> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    let response: FetchResponse;
     let baseUrl = this.baseUrl;
     try {
       try {
