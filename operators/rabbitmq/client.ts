@@ -3,6 +3,8 @@
  * with zod (fields the operator does not read pass through); every call has a timeout, because
  * a node asked about a peer it lost the network to answers only after net_ticktime.
  */
+import { createHash } from "node:crypto";
+import type { Agent } from "undici";
 import { z } from "zod";
 
 export interface Credentials {
@@ -78,39 +80,87 @@ export type QuorumCheck = { critical: false } | { critical: true; reason: string
 
 export interface ManagementClientOptions {
   timeoutMs?: number;
+  /** The CA (PEM) an https baseUrl's certificate and name are verified with. */
+  ca?: string;
+  /**
+   * The plain HTTP API, tried when nothing listens on the HTTPS port: a node still running the
+   * config it had before TLS was switched on (until its rolling restart). A server that answers
+   * TLS with a wrong certificate is never retried without it.
+   */
+  plaintextFallbackUrl?: string;
 }
 
-/** `rabbit@host` → `http://host:15672/api`. */
-export function managementUrl(host: string, port: number): string {
-  return `http://${host}:${port}/api`;
+/** `rabbit@host` → `http://host:15672/api` (`https://host:15671/api` with TLS). */
+export function managementUrl(host: string, port: number, tls = false): string {
+  return `${tls ? "https" : "http"}://${host}:${port}/api`;
+}
+
+/**
+ * One connection pool per CA, shared by every client (the operator makes clients per
+ * reconcile): verifying the chain and that the certificate names the host. undici (whose fetch
+ * takes a dispatcher with a CA) loads only when a client needs it: plain HTTP uses the global fetch.
+ */
+const tlsAgents = new Map<string, Promise<{ agent: Agent; fetch: typeof import("undici").fetch }>>();
+function tlsAgent(ca: string) {
+  const key = createHash("sha256").update(ca).digest("hex");
+  let agent = tlsAgents.get(key);
+  if (!agent) {
+    agent = import("undici").then((undici) => ({ agent: new undici.Agent({ connect: { ca, rejectUnauthorized: true } }), fetch: undici.fetch }));
+    tlsAgents.set(key, agent);
+  }
+  return agent;
+}
+
+interface FetchResponse {
+  ok: boolean;
+  status: number;
+  text(): Promise<string>;
 }
 
 export class ManagementClient {
   private readonly authorization: string;
   private readonly timeoutMs: number;
+  private readonly tls?: ReturnType<typeof tlsAgent>;
 
   constructor(
     readonly baseUrl: string,
     credentials: Credentials,
-    options: ManagementClientOptions = {},
+    private readonly options: ManagementClientOptions = {},
   ) {
     this.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    if (baseUrl.startsWith("https:") && options.ca) this.tls = tlsAgent(options.ca);
+  }
+
+  private async send(baseUrl: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<FetchResponse> {
+    const init = {
+      method,
+      headers: { authorization: this.authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    };
+    if (baseUrl !== this.baseUrl || !this.tls) return fetch(`${baseUrl}${path}`, init);
+    const tls = await this.tls;
+    return tls.fetch(`${baseUrl}${path}`, { ...init, dispatcher: tls.agent });
   }
 
   private async call(method: string, path: string, body?: unknown, options: { timeoutMs?: number; accept?: number[] } = {}): Promise<{ status: number; text: string }> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    let response: Response;
+    let response: FetchResponse;
+    let baseUrl = this.baseUrl;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: this.authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      try {
+        response = await this.send(baseUrl, method, path, body, timeoutMs);
+      } catch (error) {
+        const fallback = this.options.plaintextFallbackUrl;
+        if (!fallback || describeFetchError(error) !== "ECONNREFUSED") throw error;
+        // Nothing on the plaintext port either (a node not running): the HTTPS error says so.
+        response = await this.send(fallback, method, path, body, timeoutMs).catch(() => Promise.reject(error));
+        baseUrl = fallback;
+      }
     } catch (error) {
       const cause = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describeFetchError(error);
-      throw new ManagementApiError(`${method} ${path} on ${this.baseUrl}: ${cause}`, undefined, "");
+      throw new ManagementApiError(`${method} ${path} on ${baseUrl}: ${cause}`, undefined, "");
     }
     const text = await response.text();
     if (!response.ok && !(options.accept ?? []).includes(response.status)) {

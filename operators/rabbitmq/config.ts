@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import type { EffectiveSpec } from "../../shared/api/index.js";
 import { cpuCores, quantityBytes } from "../common/quantity.js";
-import { ADMIN_USER, PORTS, RABBITMQ_PATHS, type RabbitmqNames } from "./names.js";
+import { ADMIN_USER, PORTS, RABBITMQ_PATHS, RABBITMQ_TLS_FILES, type RabbitmqNames } from "./names.js";
 
 export const CONFIG_FILES = {
   clusterFormation: "10-cluster-formation.conf",
@@ -48,6 +48,13 @@ export const MANAGED_KEYS = [
   "definitions",
   "log.console",
   "log.file",
+  // The server certificate's files and how clients are verified (spec.tls); other ssl_options
+  // (versions, ciphers) stay the user's.
+  "ssl_options.cacertfile",
+  "ssl_options.certfile",
+  "ssl_options.keyfile",
+  "ssl_options.verify",
+  "ssl_options.fail_if_no_peer_cert",
 ] as const;
 
 export function isManagedKey(key: string): boolean {
@@ -76,13 +83,17 @@ export function buildClusterFormationConf(names: RabbitmqNames, replicas: number
  * serving and listening) and rejoins by itself when the network returns, so a partition never
  * leaves two sides accepting writes. With a memory limit, RabbitMQ's watermark is computed from
  * the limit rather than from the host's memory, which it would otherwise see.
+ * With spec.tls: AMQPS and the management API over HTTPS with the cluster's certificate; with
+ * spec.tls.required the plaintext AMQP and HTTP listeners are not opened at all.
  */
-export function buildStewardConf(names: RabbitmqNames, spec: Pick<EffectiveSpec, "resources">): string {
+export function buildStewardConf(names: RabbitmqNames, spec: Pick<EffectiveSpec, "resources"> & Partial<Pick<EffectiveSpec, "tls">>): string {
+  const tls = spec.tls?.enabled ? spec.tls : undefined;
   const lines = [
     `cluster_name = ${names.cluster}`,
     "cluster_partition_handling = pause_minority",
-    `listeners.tcp.default = ${PORTS.amqp}`,
-    `management.tcp.port = ${PORTS.management}`,
+    tls?.required ? "listeners.tcp = none" : `listeners.tcp.default = ${PORTS.amqp}`,
+    // Without management.tcp the management plugin opens no HTTP listener (only HTTPS below).
+    ...(tls?.required ? [] : [`management.tcp.port = ${PORTS.management}`]),
     `prometheus.tcp.port = ${PORTS.prometheus}`,
     // Users log in from other pods and through the Service, never over loopback.
     "loopback_users = none",
@@ -90,9 +101,65 @@ export function buildStewardConf(names: RabbitmqNames, spec: Pick<EffectiveSpec,
     "log.console.level = info",
     "log.file = false",
   ];
+  if (tls) lines.push(...tlsConf());
   const memory = quantityBytes(spec.resources?.limits?.memory);
   if (memory !== undefined) lines.push(`total_memory_available_override_value = ${memory}`);
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The TLS listeners. Clients authenticate with a password, not a certificate (verify_none,
+ * fail_if_no_peer_cert false): TLS here proves the server to the client and encrypts. The
+ * files are re-read when the node's PEM cache is cleared (see tls-reload.ts), so a renewed
+ * certificate needs no restart.
+ */
+function tlsConf(): string[] {
+  const files = RABBITMQ_TLS_FILES;
+  return [
+    `listeners.ssl.default = ${PORTS.amqps}`,
+    `ssl_options.cacertfile = ${files.ca}`,
+    `ssl_options.certfile = ${files.cert}`,
+    `ssl_options.keyfile = ${files.key}`,
+    "ssl_options.verify = verify_none",
+    "ssl_options.fail_if_no_peer_cert = false",
+    `management.ssl.port = ${PORTS.managementTls}`,
+    `management.ssl.cacertfile = ${files.ca}`,
+    `management.ssl.certfile = ${files.cert}`,
+    `management.ssl.keyfile = ${files.key}`,
+  ];
+}
+
+/** Left by a copy of new certificate files until the running node has been told to re-read them. */
+export const TLS_RELOAD_PENDING = `${RABBITMQ_PATHS.tlsDir}/.reload-pending`;
+
+/**
+ * Copies the mounted TLS Secret into the directory RabbitMQ reads, owned by the rabbitmq user
+ * with the key at mode 0400: Debian's rabbitmq-server (the local runtime) drops from root to a
+ * user outside the pod's fsGroup, which could not read the Secret's group-readable key. The
+ * copy lands in a new directory and the `current` link is swapped in one rename, so a node
+ * never reads a certificate with the other one's key. Nothing is copied when the files are the
+ * same; a copy leaves TLS_RELOAD_PENDING until the node has cleared its PEM cache (the agent's
+ * reload-tls), so a failed clear is retried. Run by the setup container at every start (before
+ * the node reads anything) and by the agent sidecar for a reload.
+ */
+export function buildTlsInstallScript(paths: { source: string; dir: string } = { source: RABBITMQ_PATHS.tlsSource, dir: RABBITMQ_PATHS.tlsDir }): string {
+  const { source, dir } = paths;
+  const pending = `${dir}/${TLS_RELOAD_PENDING.slice(RABBITMQ_PATHS.tlsDir.length + 1)}`;
+  const files = ["tls.crt", "tls.key", "ca.crt"];
+  const same = files.map((file) => `cmp -s ${source}/${file} ${dir}/current/${file}`).join(" && ");
+  return [
+    `if ! { ${same}; }; then`,
+    '  if [ "$(id -u)" = 0 ]; then tls_own="-o rabbitmq -g rabbitmq"; else tls_own=""; fi',
+    `  tls_new="${dir}/v$(date +%s)-$$"`,
+    '  install -d $tls_own -m 0750 "$tls_new"',
+    `  for file in ${files.join(" ")}; do install $tls_own -m 0400 "${source}/$file" "$tls_new/$file"; done`,
+    `  ln -sfn "$(basename "$tls_new")" ${dir}/current.next`,
+    `  mv -Tf ${dir}/current.next ${dir}/current`,
+    `  for old in ${dir}/v*; do [ "$old" = "$tls_new" ] || rm -rf "$old"; done`,
+    `  touch ${pending}`,
+    `  echo "installed the TLS certificate from ${source}"`,
+    "fi",
+  ].join("\n");
 }
 
 export function buildUserConf(spec: Pick<EffectiveSpec, "config">): string {
@@ -129,9 +196,10 @@ export function erlangVmArgs(spec: Pick<EffectiveSpec, "resources">): string | u
  * - the data, log and home directories owned by the rabbitmq user (Debian's rabbitmq-server
  *   drops to it; the official image runs as it);
  * - the config fragments copied into the writable conf.d, plus load_definitions when a restore
- *   left definitions on a node that has no database yet (a brand-new node of a restored cluster).
+ *   left definitions on a node that has no database yet (a brand-new node of a restored cluster);
+ * - with spec.tls, the certificate copied where RabbitMQ reads it (buildTlsInstallScript).
  */
-export function buildSetupScript(): string {
+export function buildSetupScript(spec: Partial<Pick<EffectiveSpec, "tls">> = {}): string {
   const p = RABBITMQ_PATHS;
   return [
     "set -eu",
@@ -148,6 +216,29 @@ export function buildSetupScript(): string {
     `  echo "definitions from a restore are loaded at this node's first boot"`,
     "fi",
     `if [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq ${p.data} ${p.logs}; fi`,
+    // The node has not started: it reads the files it finds, nothing to reload.
+    ...(spec.tls?.enabled ? [buildTlsInstallScript(), `rm -f ${TLS_RELOAD_PENDING}`] : []),
+  ].join("\n");
+}
+
+/**
+ * The agent's reload-tls: the install script, then, when it copied new files (or a clear
+ * failed before), the node's PEM cache is cleared: Erlang's ssl application caches the PEM
+ * files it read, and once cleared the next handshake of every TLS listener (AMQPS, HTTPS)
+ * reads them again. Verified with RabbitMQ 3.10.8 on Erlang 25. `$1` is the local node.
+ * Prints "reloaded" or "unchanged".
+ */
+export function buildTlsReloadScript(): string {
+  return [
+    "set -eu",
+    buildTlsInstallScript(),
+    `if [ -f ${TLS_RELOAD_PENDING} ]; then`,
+    `  rabbitmqctl -q -l -n "$1" eval 'ssl:clear_pem_cache().'`,
+    `  rm -f ${TLS_RELOAD_PENDING}`,
+    "  echo reloaded",
+    "else",
+    "  echo unchanged",
+    "fi",
   ].join("\n");
 }
 

@@ -24,6 +24,7 @@ import { cookieSecretOptions, credentialRepairs, credentialsFrom, credentialsSec
 import { buildClientService, buildHeadlessService } from "./resources/services.js";
 import { buildStatefulSet, defaultEngineImage } from "./resources/statefulset.js";
 import { ensureAppUser } from "./app-user.js";
+import { reloadRenewedCertificates } from "./tls-reload.js";
 import { unsupportedVersion } from "./version.js";
 
 export interface RabbitmqEngineOptions {
@@ -50,6 +51,11 @@ export interface RabbitmqPrepared {
 
 export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
   readonly name = "rabbitmq" as const;
+  /** AMQPS and the management API over HTTPS; the operator verifies nodes with the cluster's CA. */
+  readonly servesTls = true;
+
+  /** Pod uid -> the certificate expiry it was last seen presenting (tls-reload.ts); lost on restart, which costs one check per pod. */
+  private readonly tlsPresented = new Map<string, string>();
 
   /** When each stuck node was first seen stuck (see planStuckRestart); lost on restart, which only delays a restart. */
   private readonly stuckSince = new Map<string, number>();
@@ -119,33 +125,36 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
     const names = rabbitmqNames(context.cluster);
     const username = context.spec.username;
     const password = prepared.credentials[CREDENTIAL_KEYS.appPassword];
+    // With TLS, AMQPS even when plaintext is still allowed: the Secret is what applications copy.
+    const [scheme, port] = context.tls ? ["amqps", PORTS.amqps] : ["amqp", PORTS.amqp];
     return {
       host: names.clientHost,
-      port: PORTS.amqp,
+      port,
       username,
       password,
-      uri: `amqp://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${names.clientHost}:${PORTS.amqp}/%2F`,
+      uri: `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${names.clientHost}:${port}/%2F`,
+      ca: context.tls?.caPem || undefined,
     };
   }
 
   endpoints(context: EngineContext): { primary?: string; readOnly?: string } {
-    return { primary: `${rabbitmqNames(context.cluster).clientHost}:${PORTS.amqp}` };
+    return { primary: `${rabbitmqNames(context.cluster).clientHost}:${context.tls ? PORTS.amqps : PORTS.amqp}` };
   }
 
-  private observeOptions(prepared: RabbitmqPrepared): ObserveOptions {
+  private observeOptions(context: EngineContext, prepared: RabbitmqPrepared): ObserveOptions {
     const credentials: Credentials = { username: ADMIN_USER, password: prepared.credentials[CREDENTIAL_KEYS.adminPassword] };
-    return { credentials, address: this.options.address ?? podDnsAddress, timeoutMs: this.options.timeoutMs, stuckSince: this.stuckSince };
+    return { credentials, address: this.options.address ?? podDnsAddress, timeoutMs: this.options.timeoutMs, stuckSince: this.stuckSince, ca: context.tls?.caPem || undefined };
   }
 
   observe(context: EngineContext, prepared: RabbitmqPrepared): Promise<RabbitmqObservation> {
-    return observeCluster(context, this.observeOptions(prepared));
+    return observeCluster(context, this.observeOptions(context, prepared));
   }
 
   async heal(context: EngineContext, prepared: RabbitmqPrepared, observation: Observation): Promise<HealOutcome> {
     const seen = observation as RabbitmqObservation;
     const names = rabbitmqNames(context.cluster);
     const action = seen.plan.action;
-    const options = this.observeOptions(prepared);
+    const options = this.observeOptions(context, prepared);
     try {
       await this.carryOut(context, prepared, seen, action, options);
     } catch (error) {
@@ -164,8 +173,14 @@ export class RabbitmqEngine implements Engine<RabbitmqPrepared> {
       }
     }
     await this.growClaims(context, seen);
+    const reloading = await reloadRenewedCertificates(context, seen, {
+      names,
+      address: options.address,
+      agentOf: (pod) => new AgentClient(`http://${options.address(names, pod)}:${PORTS.agent}`, prepared.credentials[CREDENTIAL_KEYS.agentToken]),
+      presented: this.tlsPresented,
+    });
     const busy = action.kind !== "none" && action.kind !== "rebalance";
-    return { requeueAfterMs: busy ? 2_000 : seen.assessment.whole ? undefined : 5_000, status: statusOf(seen, context) };
+    return { requeueAfterMs: busy ? 2_000 : reloading || !seen.assessment.whole ? 5_000 : undefined, status: statusOf(seen, context) };
   }
 
   private async carryOut(context: EngineContext, prepared: RabbitmqPrepared, seen: RabbitmqObservation, action: Action, options: ObserveOptions): Promise<void> {

@@ -7,7 +7,11 @@ import { clusterNames, componentSelector, objectLabels } from "../common/names.j
 
 export const PORTS = {
   amqp: 5672,
+  /** AMQP over TLS, when spec.tls.enabled. */
+  amqps: 5671,
   management: 15672,
+  /** The management API over HTTPS, when spec.tls.enabled. */
+  managementTls: 15671,
   prometheus: 15692,
   epmd: 4369,
   /** Erlang distribution (inter-node and CLI traffic): 20000 + the AMQP port. */
@@ -38,6 +42,20 @@ export const RABBITMQ_PATHS = {
    * (load_definitions) only while the node has no database yet. See setup-script in config.ts.
    */
   restoreDefinitions: "/var/lib/rabbitmq/mnesia/steward-restore/definitions.json",
+  /** The cluster's TLS Secret (`<cluster>-tls`: tls.crt, tls.key, ca.crt), when spec.tls.enabled. */
+  tlsSource: "/etc/steward/tls",
+  /**
+   * What RabbitMQ reads: a copy of tlsSource owned by the rabbitmq user (mode 0400), made by the
+   * setup container and, after a renewal, by the agent sidecar (see buildTlsInstallScript).
+   */
+  tlsDir: "/etc/rabbitmq/tls",
+} as const;
+
+/** The files RabbitMQ's TLS listeners read, behind the `current` link the install script swaps whole. */
+export const RABBITMQ_TLS_FILES = {
+  cert: `${RABBITMQ_PATHS.tlsDir}/current/tls.crt`,
+  key: `${RABBITMQ_PATHS.tlsDir}/current/tls.key`,
+  ca: `${RABBITMQ_PATHS.tlsDir}/current/ca.crt`,
 } as const;
 
 /** Keys of `<cluster>-credentials`. */

@@ -77,14 +77,19 @@ export interface ObserveOptions {
   timeoutMs?: number;
   /** When each node was first seen stuck (assessment.stuck), kept by the engine across reconciles. */
   stuckSince?: Map<string, number>;
+  /** The cluster's CA when it serves TLS: the management API is then reached over verified HTTPS. */
+  ca?: string;
 }
 
 export function managementClientFor(names: RabbitmqNames, pod: string, options: ObserveOptions): ManagementClient {
-  return new ManagementClient(managementUrl(options.address(names, pod), PORTS.management), options.credentials, { timeoutMs: options.timeoutMs });
+  const host = options.address(names, pod);
+  const plain = managementUrl(host, PORTS.management);
+  if (!options.ca) return new ManagementClient(plain, options.credentials, { timeoutMs: options.timeoutMs });
+  return new ManagementClient(managementUrl(host, PORTS.managementTls, true), options.credentials, { timeoutMs: options.timeoutMs, ca: options.ca, plaintextFallbackUrl: plain });
 }
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message.replace(/^GET \/nodes on http:\/\/[^ ]+: /, "") : String(error);
+  return error instanceof Error ? error.message.replace(/^GET \/nodes on https?:\/\/[^ ]+: /, "") : String(error);
 }
 
 export async function observeCluster(context: EngineContext, options: ObserveOptions): Promise<RabbitmqObservation> {

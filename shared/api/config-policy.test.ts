@@ -31,6 +31,8 @@ describe("spec.config keys the API server refuses", () => {
     ["rabbitmq", "auth_backends.1"],
     ["rabbitmq", "listeners.tcp.default"],
     ["rabbitmq", "cluster_formation.peer_discovery_backend"],
+    ["rabbitmq", "ssl_options.keyfile"],
+    ["rabbitmq", "ssl_options.verify"],
   ])("refuses %s %s", (engine, key) => {
     expect(isDeniedConfigKey(engine, key)).toBe(true);
   });
@@ -45,6 +47,7 @@ describe("spec.config keys the API server refuses", () => {
     ["rabbitmq", "channel_max"],
     ["rabbitmq", "vm_memory_high_watermark.relative"],
     ["rabbitmq", "listeners_extra"],
+    ["rabbitmq", "ssl_options.versions.1"],
   ])("accepts %s %s", (engine, key) => {
     expect(isDeniedConfigKey(engine, key)).toBe(false);
   });

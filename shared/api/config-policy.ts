@@ -170,6 +170,12 @@ const RABBITMQ_DENIED = [
   "management.listener",
   "prometheus.tcp",
   "prometheus.ssl",
+  // the server certificate (spec.tls) and how clients are verified; versions and ciphers stay open
+  "ssl_options.cacertfile",
+  "ssl_options.certfile",
+  "ssl_options.keyfile",
+  "ssl_options.verify",
+  "ssl_options.fail_if_no_peer_cert",
 ];
 
 export const RABBITMQ_DENIED_CONFIG = `^(${RABBITMQ_DENIED.map((key) => key.replace(/\./g, "\\.")).join("|")})(\\..*)?$`;

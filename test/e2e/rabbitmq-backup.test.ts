@@ -128,7 +128,8 @@ describe("RabbitMQ definitions through DatabaseBackup and DatabaseRestore", () =
     expect(await canLogIn(copy.host, "bob", "bobs-old-password", "shop")).toBe(true);
     const app = await readSecret(client, namespace, `${COPY}-conn`);
     await waitFor("the copy's application user", async () => {
-      const connection = await connect(app!.uri!);
+      // amqps:// (TLS is on by default), verified with the Secret's CA.
+      const connection = await connect(app!.uri!, { ca: [app!["ca.crt"]!] });
       await connection.close();
       return true;
     }, 60_000, 1_000);

@@ -2,8 +2,13 @@
  * RabbitMQ end to end on the local cluster (real rabbitmq-server in every pod), one cluster for
  * the whole runbook, the operator running in this process for the file's namespace:
  * - one DatabaseCluster gives a Ready 3-node cluster, one pod per node of the three-node local
- *   cluster; a client using only the connection Secret publishes to a quorum queue through the
- *   client Service and consumes every message;
+ *   cluster, serving TLS only (spec.tls.required); a client using only the connection Secret
+ *   (amqps:// and ca.crt, verifying the server) publishes to a quorum queue through the client
+ *   Service and consumes every message; every test below runs over TLS;
+ * - the nodes list only TLS listeners (rabbitmq-diagnostics listeners): a plaintext client is
+ *   refused, and so is a client that does not trust the cluster's CA;
+ * - a forced certificate rotation (steward.dev/rotate-tls) under confirmed publishes: every node
+ *   presents the new certificate without a restart, and no confirmed message is lost;
  * - under a steady publisher with confirms and a consumer, a rolling config change completes
  *   and every confirmed message is consumed (at least once); the same when one pod's RabbitMQ
  *   process is killed mid-stream;
@@ -20,14 +25,16 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { databaseCluster, type DatabaseCluster } from "../../shared/api/index.js";
+import { connect } from "amqplib";
+import { ANNOTATIONS, databaseCluster, type DatabaseCluster } from "../../shared/api/index.js";
 import { KubeClient, RESOURCES, type KubeObject } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { getCondition } from "../../shared/conditions.js";
 import { createOperator } from "../../operators/operator.js";
 import { RabbitmqEngine } from "../../operators/rabbitmq/engine.js";
 import { ManagementClient } from "../../operators/rabbitmq/client.js";
-import { ADMIN_USER, CREDENTIAL_KEYS, rabbitmqNames } from "../../operators/rabbitmq/names.js";
+import { ADMIN_USER, CREDENTIAL_KEYS, PORTS, rabbitmqNames } from "../../operators/rabbitmq/names.js";
+import { presentedNotAfter } from "../../operators/rabbitmq/tls-reload.js";
 import type { Manager } from "../../shared/runtime/manager.js";
 import { SteadyTraffic, type TrafficStats } from "../fixtures/rabbitmq.js";
 import { installCrds } from "../integration/runtime-fixtures.js";
@@ -85,9 +92,17 @@ async function connectionUri(): Promise<string> {
   return `${secret.uri}?heartbeat=5`;
 }
 
+/** The management API over HTTPS (the only way with spec.tls.required), verified with the cluster's CA. */
 async function management(): Promise<ManagementClient> {
   const credentials = await readSecret(client, namespace, names().credentials);
-  return new ManagementClient(`http://${names().podHost(names().pod(0))}:15672/api`, { username: ADMIN_USER, password: credentials![CREDENTIAL_KEYS.adminPassword]! }, { timeoutMs: 10_000 });
+  return new ManagementClient(`https://${names().podHost(names().pod(0))}:${PORTS.managementTls}/api`, { username: ADMIN_USER, password: credentials![CREDENTIAL_KEYS.adminPassword]! }, { timeoutMs: 10_000, ca: clusterCa });
+}
+
+type PodObject = KubeObject & { status?: { containerStatuses?: { name: string; restartCount?: number }[] } };
+/** Each broker pod's uid and its RabbitMQ container's restart count: a reload must change neither. */
+async function brokerPods(): Promise<Record<string, string>> {
+  const pods = await client.list<PodObject>(RESOURCES.Pod, namespace, { labelSelector: "steward.dev/component=broker" });
+  return Object.fromEntries(pods.items.map((pod) => [pod.metadata.name, `${pod.metadata.uid}/${pod.status?.containerStatuses?.find((c) => c.name === "rabbitmq")?.restartCount ?? 0}`]));
 }
 
 function expectNoLoss(stats: TrafficStats, what: string): void {
@@ -114,7 +129,8 @@ beforeAll(async () => {
     apiVersion: "steward.dev/v1alpha1",
     kind: "DatabaseCluster",
     metadata: { name: NAME, namespace },
-    spec: { engine: "rabbitmq", version: "3.10", replicas: 3, storage: { size: "1Gi" }, resources: { limits: { cpu: "1", memory: "1Gi" } } },
+    // TLS only: every test of this file then runs over AMQPS and HTTPS, at no extra cost.
+    spec: { engine: "rabbitmq", version: "3.10", replicas: 3, storage: { size: "1Gi" }, resources: { limits: { cpu: "1", memory: "1Gi" } }, tls: { enabled: true, required: true } },
   });
 }, 120_000);
 
@@ -134,9 +150,14 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
     expect(cluster.status?.instances?.map((i) => [i.name, i.role, i.ready])).toEqual([0, 1, 2].map((i) => [`${NAME}-${i}`, "member", true]));
     const secret = await readSecret(client, namespace, `${NAME}-conn`);
     expect(secret?.host).toBe(`${NAME}.${namespace}.svc`);
-    expect(secret?.uri).toMatch(new RegExp(`^amqp://app:[A-Za-z0-9]+@${NAME}\\.${namespace}\\.svc:5672/%2F$`));
+    expect(secret?.uri).toMatch(new RegExp(`^amqps://app:[A-Za-z0-9]+@${NAME}\\.${namespace}\\.svc:5671/%2F$`));
+    expect(secret?.["ca.crt"]).toContain("BEGIN CERTIFICATE");
+    expect(getCondition(cluster.status?.conditions, "TLS")).toMatchObject({ status: "True", reason: "CertificateValid" });
+    expect(cluster.status?.tls).toMatchObject({ secretName: `${NAME}-tls`, issuer: "operator-ca" });
+    expect(cluster.status?.endpoints?.primary).toBe(`${NAME}.${namespace}.svc:5671`);
 
-    const traffic = new SteadyTraffic(() => `${secret!.uri}?heartbeat=5`, "smoke", { batch: 50, intervalMs: 0 });
+    // Only what the Secret holds: the URI, and its ca.crt to verify the server (amqplib checks the name too).
+    const traffic = new SteadyTraffic(() => `${secret!.uri}?heartbeat=5`, "smoke", { batch: 50, intervalMs: 0, ca: secret!["ca.crt"] });
     await traffic.declare();
     traffic.start();
     await waitFor("500 confirmed", async () => traffic.stats().confirmed >= 500, 60_000, 100);
@@ -147,9 +168,58 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
     expect(queue?.members).toHaveLength(3);
   });
 
+  it("serves TLS only: the nodes list no plaintext listener, a plaintext client and a client without the cluster's CA are refused", async () => {
+    const listed = await runtime().exec({ namespace, pod: `${NAME}-0`, container: "rabbitmq", command: ["rabbitmq-diagnostics", "-q", "listeners"], timeoutMs: 60_000 });
+    expect(listed.exitCode, `${listed.stdout}${listed.stderr}`).toBe(0);
+    const protocols = [...listed.stdout.matchAll(/port: (\d+), protocol: ([^,]+),/g)].map((match) => `${match[1]} ${match[2]}`);
+    console.log(`[${elapsed()}] ${NAME}-0 listens on: ${protocols.join("; ")}`);
+    expect(protocols).toEqual(expect.arrayContaining(["5671 amqp/ssl", "15671 https"]));
+    expect(protocols.filter((entry) => /^(5672|15672) /.test(entry))).toEqual([]);
+
+    const secret = (await readSecret(client, namespace, `${NAME}-conn`))!;
+    const plaintext = secret.uri!.replace(/^amqps:/, "amqp:").replace(":5671/", ":5672/");
+    const direct = (uri: string) => uri.replace(`@${NAME}.${namespace}.svc:`, `@${names().podHost(names().pod(0))}:`);
+    for (const uri of [plaintext, direct(plaintext)]) await expect(connect(uri, { timeout: 5_000 })).rejects.toThrow(/ECONNREFUSED|ETIMEDOUT|timeout|closed/i);
+    await expect(connect(secret.uri!, { timeout: 5_000 })).rejects.toThrow(/self[- ]signed|unable to (verify|get issuer)/i);
+    // The same, with the CA: verified and accepted, directly on a node too (its name is in the certificate).
+    const verified = await connect(direct(secret.uri!), { timeout: 5_000, ca: [secret["ca.crt"]!] });
+    await verified.close();
+  });
+
+  it("rotates the certificate on request (steward.dev/rotate-tls) under confirmed publishes: every node presents the new one without a restart, no confirmed message lost", async () => {
+    await waitReady(3, "3 nodes Ready before the rotation", 300_000);
+    const before = (await readCluster()).status?.tls?.notAfter;
+    const pods = await brokerPods();
+    const traffic = new SteadyTraffic(connectionUriSync, "rotation", { ca: clusterCa });
+    await traffic.declare();
+    traffic.start();
+    await waitFor("traffic flowing", async () => traffic.stats().confirmed >= 100, 60_000, 100);
+    const askedAt = Date.now();
+    await client.mergePatch(RESOURCES.DatabaseCluster, namespace, NAME, { metadata: { annotations: { [ANNOTATIONS.rotateTls]: String(askedAt) } } });
+    let wanted = before;
+    await waitFor("a new certificate in status.tls", async () => ((wanted = (await readCluster()).status?.tls?.notAfter) ?? before) !== before, 60_000, 500);
+    const hosts = [0, 1, 2].map((i) => names().podHost(names().pod(i)));
+    // What AMQP clients are shown, on every node.
+    await waitFor(
+      "every node presenting the new certificate on AMQPS",
+      async () => (await Promise.all(hosts.map((host) => presentedNotAfter(host, PORTS.amqps)))).every((notAfter) => notAfter.toISOString() === new Date(wanted!).toISOString()),
+      120_000,
+      1_000,
+    );
+    console.log(`[${elapsed()}] every node presented the new certificate ${((Date.now() - askedAt) / 1000).toFixed(0)} s after the request`);
+    const confirmed = traffic.stats().confirmed;
+    await waitFor("more confirmed after the rotation", async () => traffic.stats().confirmed >= confirmed + 100, 60_000, 100);
+    expectNoLoss(await traffic.finish(), "certificate rotation");
+    expect(await brokerPods()).toEqual(pods);
+    const events = await client.list<KubeObject & { reason?: string; note?: string; eventTime?: string }>(RESOURCES.Event, namespace);
+    const since = events.items.filter((event) => Date.parse(String(event.eventTime)) >= askedAt - 1_000);
+    expect(since.filter((event) => event.reason === "CertificateReloaded").map((event) => String(event.note).split(" ")[0]).sort()).toEqual([0, 1, 2].map((i) => `${NAME}-${i}`));
+    expect(since.filter((event) => ["RollingRestart", "RestartedStuckNode"].includes(String(event.reason)))).toEqual([]);
+  }, 300_000);
+
   it("rolls a config change one node at a time without losing a confirmed message", async () => {
     await waitReady(3, "3 nodes Ready before the config change", 300_000);
-    const traffic = new SteadyTraffic(connectionUriSync, "rolling");
+    const traffic = new SteadyTraffic(connectionUriSync, "rolling", { ca: clusterCa });
     await traffic.declare();
     traffic.start();
     await waitFor("traffic flowing", async () => traffic.stats().confirmed >= 100, 60_000, 100);
@@ -170,7 +240,7 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
 
   it("loses no confirmed message when one pod's RabbitMQ process is killed mid-stream", async () => {
     await waitReady(3, "3 nodes Ready before the kill", 300_000);
-    const traffic = new SteadyTraffic(connectionUriSync, "killed");
+    const traffic = new SteadyTraffic(connectionUriSync, "killed", { ca: clusterCa });
     await traffic.declare();
     traffic.start();
     await waitFor("traffic flowing", async () => traffic.stats().confirmed >= 100, 60_000, 100);
@@ -200,7 +270,7 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
   });
 
   it("scales in to 3 with spec.allowScaleDown without losing a confirmed message", async () => {
-    const traffic = new SteadyTraffic(connectionUriSync, "scale-in");
+    const traffic = new SteadyTraffic(connectionUriSync, "scale-in", { ca: clusterCa });
     await traffic.declare();
     traffic.start();
     await waitFor("traffic flowing", async () => traffic.stats().confirmed >= 100, 60_000, 100);
@@ -215,7 +285,7 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
 
   it("comes back as one cluster by itself when every pod's processes die at once, with its messages", async () => {
     await waitReady(3, "3 nodes Ready before the whole-cluster kill", 300_000);
-    const traffic = new SteadyTraffic(connectionUriSync, "whole-cluster");
+    const traffic = new SteadyTraffic(connectionUriSync, "whole-cluster", { ca: clusterCa });
     await traffic.declare();
     traffic.start();
     await waitFor("traffic flowing", async () => traffic.stats().confirmed >= 200, 60_000, 100);
@@ -278,8 +348,10 @@ describe("a RabbitMQ DatabaseCluster on the local cluster", () => {
   }, 480_000);
 });
 
-// The traffic helper asks for the URI on each reconnect; the Secret does not change, so it is read once.
+// The traffic helper asks for the URI on each reconnect; the Secret does not change, so it is read
+// once, with the CA (a rotation renews the server certificate, not the CA).
 let cachedUri = "";
+let clusterCa = "";
 function connectionUriSync(): string {
   if (!cachedUri) throw new Error("connection URI not read yet");
   return cachedUri;
@@ -287,4 +359,5 @@ function connectionUriSync(): string {
 beforeAll(async () => {
   await waitFor("the connection Secret", async () => Boolean((await readSecret(client, namespace, `${NAME}-conn`))?.uri), 120_000, 500);
   cachedUri = await connectionUri();
+  clusterCa = (await readSecret(client, namespace, `${NAME}-conn`))?.["ca.crt"] ?? "";
 }, 180_000);

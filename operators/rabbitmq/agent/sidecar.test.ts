@@ -13,6 +13,14 @@ describe("the agent's CLI calls", () => {
     expect(cliCommand(operation, local, target)).toEqual({ command, args });
   });
 
+  it("reload-tls runs the fixed reload script with the local node as its only argument", () => {
+    const { command, args } = cliCommand("reload-tls", local, local);
+    expect(command).toBe("sh");
+    expect(args[0]).toBe("-c");
+    expect(args[1]).toContain("ssl:clear_pem_cache()");
+    expect(args.slice(2)).toEqual(["sh", local]);
+  });
+
   it("refuses anything that is not a node name", () => {
     expect(() => cliCommand("forget", local, "rabbit@x --erlang-cookie y")).toThrow(/not a node name/);
     expect(() => cliCommand("forget", local, "-n")).toThrow();

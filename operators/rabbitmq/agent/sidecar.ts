@@ -6,16 +6,21 @@
  * - GET /healthz: the agent runs;
  * - POST /v1/rabbitmq/{grow,shrink,forget} {"node": "rabbit@..."} (bearer token): the command's
  *   outcome as JSON. Only node names of the cluster's shape are accepted: arguments go to
- *   execFile, never through a shell.
+ *   execFile, never through a shell;
+ * - POST /v1/rabbitmq/reload-tls {"node": <the local node>}: copies a renewed certificate from
+ *   the mounted Secret where RabbitMQ reads it and clears the node's PEM cache, so new TLS
+ *   connections get it (open ones keep theirs; no restart). The script is fixed; the node name
+ *   is its only argument.
  * The image the sidecar runs must carry the RabbitMQ CLI (rabbitmqctl, rabbitmq-queues); the
  * local runtime uses the host's.
  */
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { hasBearerToken, listen, type AgentServerOptions } from "../../common/agent-sidecar.js";
+import { buildTlsReloadScript } from "../config.js";
 import { PORTS } from "../names.js";
 
-export const AGENT_OPERATIONS = ["grow", "shrink", "forget"] as const;
+export const AGENT_OPERATIONS = ["grow", "shrink", "forget", "reload-tls"] as const;
 export type AgentOperation = (typeof AGENT_OPERATIONS)[number];
 
 export interface AgentResult {
@@ -40,6 +45,8 @@ export function cliCommand(operation: AgentOperation, localNode: string, target:
       return { command: "rabbitmq-queues", args: [...common, "shrink", target, "--formatter", "json"] };
     case "forget":
       return { command: "rabbitmqctl", args: [...common, "forget_cluster_node", target] };
+    case "reload-tls":
+      return { command: "sh", args: ["-c", buildTlsReloadScript(), "sh", localNode] };
   }
 }
 
@@ -61,7 +68,7 @@ export function runCli(operation: AgentOperation, localNode: string, target: str
     execFile(command, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`.slice(-16_384);
       const exitCode = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      const failures = operation === "forget" ? [] : reportedFailures(stdout);
+      const failures = operation === "grow" || operation === "shrink" ? reportedFailures(stdout) : [];
       resolve({ ok: exitCode === 0 && failures.length === 0, exitCode, output, failures });
     });
   });
@@ -91,7 +98,7 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
       response.end(JSON.stringify(body));
     };
     if (request.method === "GET" && path === "/healthz") return send(200, { ok: true });
-    const match = /^\/v1\/rabbitmq\/([a-z]+)$/.exec(path);
+    const match = /^\/v1\/rabbitmq\/([a-z-]+)$/.exec(path);
     const operation = match?.[1] as AgentOperation | undefined;
     if (request.method !== "POST" || !operation || !AGENT_OPERATIONS.includes(operation)) return send(404, { error: `no such endpoint ${request.method} ${path}` });
     if (!hasBearerToken(request, options.token)) return send(401, { error: "missing or wrong bearer token" });

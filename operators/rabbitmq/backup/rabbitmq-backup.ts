@@ -7,9 +7,11 @@
  *
  * The endpoint is the management API: host, and port (15672; an AMQP port 5672 given instead is
  * taken to mean the management port beside it), or options.managementPort; options.scheme
- * (http or https). options.excludeUsers (comma-separated) names users each cluster manages
+ * (http or https). With endpoint.caFile (the cluster serves TLS), HTTPS on 15671 verified with
+ * that CA. options.excludeUsers (comma-separated) names users each cluster manages
  * itself, left out of the checksums like the endpoint's own user.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -23,10 +25,17 @@ export const RESTORE_FILE = RABBITMQ_PATHS.restoreDefinitions.slice(RABBITMQ_PAT
 
 export function managementClientOf(endpoint: EngineEndpoint): ManagementClient {
   if (!endpoint.username || !endpoint.password) throw new Error("the RabbitMQ endpoint needs the administrator's username and password");
+  const credentials = { username: endpoint.username, password: endpoint.password };
   const configured = endpoint.options?.managementPort;
+  if (endpoint.caFile) {
+    // The cluster serves TLS: HTTPS verified with its CA; plain HTTP only where nothing listens
+    // on the HTTPS port (a cluster not yet restarted with TLS switched on).
+    const port = configured ? Number(configured) : ([PORTS.amqp, PORTS.amqps, PORTS.management] as number[]).includes(endpoint.port) ? PORTS.managementTls : endpoint.port;
+    return new ManagementClient(`https://${endpoint.host}:${port}/api`, credentials, { timeoutMs: 60_000, ca: readFileSync(endpoint.caFile, "utf8"), plaintextFallbackUrl: `http://${endpoint.host}:${PORTS.management}/api` });
+  }
   const port = configured ? Number(configured) : endpoint.port === PORTS.amqp ? PORTS.management : endpoint.port;
   const scheme = endpoint.options?.scheme ?? "http";
-  return new ManagementClient(`${scheme}://${endpoint.host}:${port}/api`, { username: endpoint.username, password: endpoint.password }, { timeoutMs: 60_000 });
+  return new ManagementClient(`${scheme}://${endpoint.host}:${port}/api`, credentials, { timeoutMs: 60_000 });
 }
 
 function excludedUsers(endpoint: EngineEndpoint): string[] {

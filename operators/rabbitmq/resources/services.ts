@@ -22,12 +22,18 @@ export function buildHeadlessService(input: BuildInput): KubeObject {
  * `<cluster>`: what applications connect to (the connection Secret names it): AMQP, the
  * management UI/API and Prometheus metrics, on every ready node. A node that is draining,
  * paused by pause_minority or booting closes its AMQP listener, fails readiness and drops out.
+ * With spec.tls, AMQPS and HTTPS too; with spec.tls.required, only those (and metrics).
  */
 export function buildClientService(input: BuildInput): KubeObject {
+  const tls = input.spec.tls.enabled ? input.spec.tls : undefined;
   return buildClusterIpService(input, {
     name: rabbitmqNames(input.cluster).clientService,
     labels: clusterLabels(input.cluster, "client"),
     selector: podSelector(input.cluster),
-    ports: [servicePort("amqp", PORTS.amqp, "amqp"), servicePort("management", PORTS.management, "http"), servicePort("prometheus", PORTS.prometheus, "http")],
+    ports: [
+      ...(tls?.required ? [] : [servicePort("amqp", PORTS.amqp, "amqp"), servicePort("management", PORTS.management, "http")]),
+      ...(tls ? [servicePort("amqps", PORTS.amqps, "amqps"), servicePort("management-tls", PORTS.managementTls, "https")] : []),
+      servicePort("prometheus", PORTS.prometheus, "http"),
+    ],
   });
 }

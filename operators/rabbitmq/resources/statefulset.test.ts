@@ -33,14 +33,36 @@ describe("buildStatefulSet", () => {
     expect(env.HOME).toBe("/var/lib/rabbitmq");
   });
 
-  it("runs the official image's rabbitmq-server with the AMQP port as readiness and a draining preStop hook", () => {
+  it("runs the official image's rabbitmq-server with the AMQP(S) port as readiness and a draining preStop hook", () => {
     expect(engine.image).toBe("rabbitmq:3.13.7");
     expect(engine.command).toEqual(["rabbitmq-server"]);
-    expect(engine.readinessProbe?.tcpSocket?.port).toBe("amqp");
+    expect(engine.readinessProbe?.tcpSocket?.port).toBe("amqps");
     expect(engine.livenessProbe).toBeUndefined();
     expect(engine.lifecycle?.preStop?.exec?.command?.[2]).toContain("rabbitmq-upgrade -q drain");
-    expect(engine.ports?.map((p) => p.containerPort)).toEqual([5672, 15672, 15692, 4369, 25672]);
+    expect(engine.ports?.map((p) => p.containerPort)).toEqual([5672, 15672, 5671, 15671, 15692, 4369, 25672]);
     expect(engine.securityContext?.runAsUser).toBe(999);
+    const plain = build({ tls: { enabled: false, required: false } }).spec!.template.spec!.containers.find((c) => c.name === ENGINE_CONTAINER)!;
+    expect(plain.readinessProbe?.tcpSocket?.port).toBe("amqp");
+    expect(plain.ports?.map((p) => p.containerPort)).toEqual([5672, 15672, 15692, 4369, 25672]);
+  });
+
+  it("with spec.tls.required opens no plaintext port; readiness is the AMQPS listener", () => {
+    const required = build({ tls: { enabled: true, required: true } }).spec!.template.spec!.containers.find((c) => c.name === ENGINE_CONTAINER)!;
+    expect(required.ports?.map((p) => p.containerPort)).toEqual([5671, 15671, 15692, 4369, 25672]);
+    expect(required.readinessProbe?.tcpSocket?.port).toBe("amqps");
+  });
+
+  it("mounts the TLS Secret group-readable for setup and the agent, and the copy RabbitMQ reads in memory", () => {
+    expect(pod.volumes!.find((v) => v.name === "tls")?.secret).toEqual({ secretName: "orders-tls", defaultMode: 0o440 });
+    expect(pod.volumes!.find((v) => v.name === "tls-live")?.emptyDir).toEqual({ medium: "Memory", sizeLimit: "1Mi" });
+    const mounts = (container: { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }) => container.volumeMounts!.filter((m) => m.name.startsWith("tls")).map((m) => [m.name, m.mountPath, m.readOnly ?? false]);
+    expect(mounts(engine)).toEqual([["tls-live", "/etc/rabbitmq/tls", true]]);
+    const writers = [pod.initContainers!.find((c) => c.name === SETUP_CONTAINER)!, pod.containers.find((c) => c.name === AGENT_CONTAINER)!];
+    for (const writer of writers) expect(mounts(writer)).toEqual([["tls", "/etc/steward/tls", true], ["tls-live", "/etc/rabbitmq/tls", false]]);
+    expect(pod.initContainers!.find((c) => c.name === SETUP_CONTAINER)!.command?.[2]).toContain("installed the TLS certificate");
+    const plain = build({ tls: { enabled: false, required: false } }).spec!.template.spec!;
+    expect(plain.volumes!.map((v) => v.name)).not.toContain("tls");
+    expect(plain.initContainers!.find((c) => c.name === SETUP_CONTAINER)!.command?.[2]).not.toContain("TLS");
   });
 
   it("puts every path RabbitMQ writes on a volume: data on the PVC, HOME, logs and conf.d on emptyDirs", () => {

@@ -15,6 +15,7 @@ import {
 } from "../config.js";
 import { COOKIE_KEY, CREDENTIAL_KEYS, PORTS, RABBITMQ_PATHS, clusterLabels, podSelector, rabbitmqNames } from "../names.js";
 import { pinnedEngineImage } from "../../common/engine-image.js";
+import { tlsSecretName } from "../../cluster/tls.js";
 
 export const ENGINE_CONTAINER = "rabbitmq";
 export const SETUP_CONTAINER = "setup";
@@ -69,7 +70,7 @@ function nodeEnv(headless: string, namespace: string): V1EnvVar[] {
 /** The hash of what a running node read at start (the peer list is left out: see config.ts). */
 export function podConfigHash(input: BuildInput): string {
   const names = rabbitmqNames(input.cluster);
-  return configHash([buildStewardConf(names, input.spec), buildUserConf(input.spec), buildEnabledPlugins(), buildSetupScript(), buildPreStopScript()]);
+  return configHash([buildStewardConf(names, input.spec), buildUserConf(input.spec), buildEnabledPlugins(), buildSetupScript(input.spec), buildPreStopScript()]);
 }
 
 /**
@@ -93,10 +94,13 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
   const shared = nodeEnv(names.headless, names.namespace);
 
   const mount = (name: string, mountPath: string, readOnly = false): V1VolumeMount => ({ name, mountPath, ...(readOnly ? { readOnly } : {}) });
+  const tls = spec.tls.enabled ? spec.tls : undefined;
+  // The Secret, and the copy RabbitMQ reads (see buildTlsInstallScript): setup and the agent write the copy.
+  const tlsMounts = tls ? [mount("tls", RABBITMQ_PATHS.tlsSource, true), mount("tls-live", RABBITMQ_PATHS.tlsDir)] : [];
   const setup: V1Container = {
     name: SETUP_CONTAINER,
     image: input.engineImage,
-    command: ["sh", "-c", buildSetupScript()],
+    command: ["sh", "-c", buildSetupScript(spec)],
     env: shared,
     securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false },
     volumeMounts: [
@@ -106,6 +110,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       mount("config", RABBITMQ_PATHS.configDir),
       mount("config-source", RABBITMQ_PATHS.configSource, true),
       mount("cookie-source", RABBITMQ_PATHS.cookieSource, true),
+      ...tlsMounts,
     ],
     resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
   };
@@ -124,13 +129,15 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       ...(vmArgs ? [env("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", vmArgs)] : []),
     ],
     ports: [
-      { name: "amqp", containerPort: PORTS.amqp, protocol: "TCP" },
-      { name: "management", containerPort: PORTS.management, protocol: "TCP" },
+      ...(tls?.required ? [] : [{ name: "amqp", containerPort: PORTS.amqp, protocol: "TCP" }, { name: "management", containerPort: PORTS.management, protocol: "TCP" }]),
+      ...(tls ? [{ name: "amqps", containerPort: PORTS.amqps, protocol: "TCP" }, { name: "management-tls", containerPort: PORTS.managementTls, protocol: "TCP" }] : []),
       { name: "prometheus", containerPort: PORTS.prometheus, protocol: "TCP" },
       { name: "epmd", containerPort: PORTS.epmd, protocol: "TCP" },
       { name: "cluster-links", containerPort: PORTS.distribution, protocol: "TCP" },
     ],
-    readinessProbe: { tcpSocket: { port: "amqp" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 },
+    // The client listener: closed while the node drains, pauses or boots. AMQPS when it serves
+    // TLS (the only one with spec.tls.required).
+    readinessProbe: { tcpSocket: { port: tls ? "amqps" : "amqp" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 },
     lifecycle: { preStop: { exec: { command: ["sh", "-c", buildPreStopScript()] } } },
     resources: spec.resources as V1Container["resources"],
     // The Erlang VM writes outside the volumes (crash dumps in its working directory, the
@@ -142,6 +149,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
       mount("logs", RABBITMQ_PATHS.logs),
       mount("config", RABBITMQ_PATHS.configDir, true),
       mount("config-source", RABBITMQ_PATHS.configSource, true),
+      ...(tls ? [mount("tls-live", RABBITMQ_PATHS.tlsDir, true)] : []),
     ],
   };
 
@@ -155,7 +163,7 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     probePeriodSeconds: 5,
     cpuRequest: "20m",
     securityContext: { runAsUser: RABBITMQ_UID, runAsGroup: RABBITMQ_UID, allowPrivilegeEscalation: false },
-    volumeMounts: [mount("home", RABBITMQ_PATHS.home)],
+    volumeMounts: [mount("home", RABBITMQ_PATHS.home), ...tlsMounts],
   });
 
   const volumes: V1Volume[] = [
@@ -177,6 +185,14 @@ export function buildStatefulSet(input: StatefulSetInput): KubeObject {
     { name: "config", emptyDir: {} },
     { name: "home", emptyDir: {} },
     { name: "logs", emptyDir: {} },
+    ...(tls
+      ? [
+          // Group-readable through fsGroup: the key is never world-readable.
+          { name: "tls", secret: { secretName: tlsSecretName(cluster), defaultMode: 0o440 } },
+          // In memory, like the Secret: the key never lands on the node's disk.
+          { name: "tls-live", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+        ]
+      : []),
   ];
 
   return buildClusterStatefulSet(input, {
