@@ -148,7 +148,7 @@ beforeAll(async () => {
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
   const local = inject("s3");
-  s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey });
+  s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey, caBundle: local.caBundle });
   const objects: KubeObject[] = [
     { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } },
     { apiVersion: "v1", kind: "Secret", metadata: { name: "backup-key", namespace }, stringData: { key: randomBytes(32).toString("base64") } },
@@ -157,7 +157,7 @@ beforeAll(async () => {
       kind: "BackupStorage",
       metadata: { name, namespace },
       spec: {
-        s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${name}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } },
+        s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${name}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: local.caBundle },
         ...(name === "encrypted" ? { encryption: { keySecret: { name: "backup-key", key: "key" } } } : {}),
       },
     })),
