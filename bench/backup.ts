@@ -148,7 +148,7 @@ export async function benchBackup(): Promise<Record<string, number | string>> {
     say("raw_dump_zstd_mib_s", +(rawBytes / 1048576 / rawZstd).toFixed(1));
 
     const storageEnv = {
-      STEWARD_STORAGE: JSON.stringify({ endpoint: s3.endpoint, region: "us-east-1", bucket: s3.bucket, prefix: "bench/", forcePathStyle: true }),
+      STEWARD_STORAGE: JSON.stringify({ endpoint: s3.endpoint, region: "us-east-1", bucket: s3.bucket, prefix: "bench/", forcePathStyle: true, caBundle: s3.caBundle }),
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       STEWARD_DB_USER: "root",

@@ -43,7 +43,7 @@ function printUsage(info: DaemonInfo): void {
   console.log(`  export KUBECONFIG=${info.kubeconfig}`);
   console.log("  kubectl get nodes        # any kubectl; this one matches the server:");
   console.log(`  ${info.kubectl} get pods -A`);
-  if (info.s3) console.log(`\nS3: ${info.s3.endpoint} (in cluster ${info.s3.endpointInCluster}), bucket ${info.s3.bucket}; BackupStorage local-s3 in namespace default`);
+  if (info.s3) console.log(`\nS3: ${info.s3.endpoint} (in cluster ${info.s3.endpointInCluster}), bucket ${info.s3.bucket}, certificate signed by the CA in ${info.s3.caFile ?? "the state dir (s3-ca/ca.crt)"}; BackupStorage local-s3 in namespace default`);
   console.log("\nsteward local logs POD | exec POD -- CMD | status | down");
 }
 

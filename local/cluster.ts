@@ -85,7 +85,7 @@ async function createBackupStorage(kubeconfig: string, s3: LocalS3): Promise<Kub
     apiVersion: "steward.dev/v1alpha1",
     kind: "BackupStorage",
     metadata: { name: BACKUP_STORAGE_NAME, namespace: "default" },
-    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: "", forcePathStyle: true, credentialsSecret: { name: S3_CREDENTIALS_SECRET } } },
+    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: "", forcePathStyle: true, credentialsSecret: { name: S3_CREDENTIALS_SECRET }, caBundle: s3.caBundle } },
   } as KubernetesObject;
   // The CRD may still be on its way to Established.
   await waitFor("the BackupStorage CRD to accept objects", async () => {
@@ -145,7 +145,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     let s3: LocalS3 | undefined;
     let storage: KubernetesObject | undefined;
     if (withS3) {
-      s3 = await deployS3(loadKubeConfig(controlPlane.kubeconfig), log);
+      s3 = await deployS3(loadKubeConfig(controlPlane.kubeconfig), options.stateDir, log);
       storage = await createBackupStorage(controlPlane.kubeconfig, s3);
     } else {
       await applyObjects(loadKubeConfig(controlPlane.kubeconfig), [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "steward-system" } } as KubernetesObject]);

@@ -17,7 +17,7 @@ export interface DaemonInfo {
   server: string;
   kubectl: string;
   runtimeSocket?: string;
-  s3?: { endpoint: string; endpointInCluster: string; bucket: string };
+  s3?: { endpoint: string; endpointInCluster: string; bucket: string; caFile?: string };
   startedAt: string;
 }
 

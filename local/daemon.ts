@@ -64,7 +64,7 @@ try {
     server: cluster.server,
     kubectl: cluster.kubectl,
     runtimeSocket: cluster.runtimeSocket,
-    s3: cluster.s3 ? { endpoint: cluster.s3.endpoint, endpointInCluster: cluster.s3.endpointInCluster, bucket: cluster.s3.bucket } : undefined,
+    s3: cluster.s3 ? { endpoint: cluster.s3.endpoint, endpointInCluster: cluster.s3.endpointInCluster, bucket: cluster.s3.bucket, caFile: cluster.s3.caFile } : undefined,
     startedAt: new Date().toISOString(),
   };
   writeFileSync(infoFile, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });

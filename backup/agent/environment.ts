@@ -15,6 +15,9 @@ const storageLocation = z.object({
   bucket: z.string(),
   prefix: z.string(),
   forcePathStyle: z.boolean(),
+  caBundle: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  allowInsecure: z.boolean().optional(),
 });
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -8,7 +8,8 @@ const storage = {
   apiVersion: "steward.dev/v1alpha1",
   kind: "BackupStorage",
   metadata: { name: "s3", namespace: "shop" },
-  spec: { s3: { endpoint: "http://s3:7070", region: "us-east-1", bucket: "backups", prefix: "p/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } }, encryption: { keySecret: { name: "backup-key", key: "key" } } },
+  // A hand-written stand-in for a PEM CA: the Job builder passes it on, never parses it.
+  spec: { s3: { endpoint: "https://s3:7070", region: "us-east-1", bucket: "backups", prefix: "p/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", insecureSkipVerify: false, allowInsecure: false }, encryption: { keySecret: { name: "backup-key", key: "key" } } },
 } as BackupStorage;
 const owner = { apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: "b1", namespace: "shop", uid: "u-1" } };
 
@@ -31,7 +32,7 @@ describe("agent Jobs", () => {
     expect(values).not.toMatch(/secret|password/i);
     expect(container.env.find((variable) => variable.name === "AWS_SECRET_ACCESS_KEY")?.valueFrom).toEqual({ secretKeyRef: { name: "s3-creds", key: "secretAccessKey" } });
     expect(container.env.find((variable) => variable.name === "STEWARD_BACKUP_KEY")?.valueFrom).toEqual({ secretKeyRef: { name: "backup-key", key: "key" } });
-    expect(JSON.parse(container.env.find((variable) => variable.name === "STEWARD_STORAGE")!.value!)).toEqual({ endpoint: "http://s3:7070", region: "us-east-1", bucket: "backups", prefix: "p/", forcePathStyle: true });
+    expect(JSON.parse(container.env.find((variable) => variable.name === "STEWARD_STORAGE")!.value!)).toEqual({ endpoint: "https://s3:7070", region: "us-east-1", bucket: "backups", prefix: "p/", forcePathStyle: true, caBundle: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" });
   });
 
   it("run the agent with the memory settings its RSS budget was measured with", () => {

@@ -4,16 +4,21 @@ import { RESOURCES, type KubeClient } from "../../shared/k8s/client.js";
 import { readSecret } from "../../shared/secrets.js";
 import { ENV } from "../agent/variables.js";
 import { parseEncryptionKey } from "../format/encryption.js";
-import { createS3Client, type StorageLocation, type StorageTarget } from "../s3/client.js";
+import { InsecureEndpointError, createS3Client, type StorageLocation, type StorageTarget } from "../s3/client.js";
 import type { StorageContext } from "../pipeline.js";
 
 export class StorageProblem extends Error {
   override readonly name = "StorageProblem";
 }
 
+/** The storage's location and TLS settings, as every S3 client of Steward gets them (agents through STEWARD_STORAGE). */
 export function storageLocation(storage: BackupStorage): StorageLocation {
   const s3 = storage.spec.s3;
-  return { endpoint: s3.endpoint, region: s3.region ?? "us-east-1", bucket: s3.bucket, prefix: s3.prefix ?? "", forcePathStyle: s3.forcePathStyle ?? false };
+  const location: StorageLocation = { endpoint: s3.endpoint, region: s3.region ?? "us-east-1", bucket: s3.bucket, prefix: s3.prefix ?? "", forcePathStyle: s3.forcePathStyle ?? false };
+  if (s3.caBundle) location.caBundle = s3.caBundle;
+  if (s3.insecureSkipVerify) location.insecureSkipVerify = true;
+  if (s3.allowInsecure) location.allowInsecure = true;
+  return location;
 }
 
 export async function getBackupStorage(client: KubeClient, namespace: string, name: string): Promise<BackupStorage> {
@@ -46,7 +51,12 @@ export async function openStorage(client: KubeClient, storage: BackupStorage): P
     }
   }
   const target: StorageTarget = { ...storageLocation(storage), accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
-  return { client: createS3Client(target), target, key };
+  try {
+    return { client: createS3Client(target), target, key };
+  } catch (error) {
+    if (error instanceof InsecureEndpointError) throw new StorageProblem(`BackupStorage ${namespace}/${storage.metadata.name}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The environment an agent container needs to reach the storage: secrets by reference only. */

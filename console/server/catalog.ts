@@ -2,9 +2,9 @@ import { z } from "zod";
 import { API_VERSION, backupStorage } from "../../shared/api/index.js";
 import { RESOURCES, resourcePath, type KubeObject } from "../../shared/k8s/client.js";
 import { KubeApiError } from "../../shared/k8s/errors.js";
-import { createS3Client } from "../../backup/s3/client.js";
-import { HeadBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { describeS3Error } from "../../backup/s3/client.js";
+import { storageLocation } from "../../backup/controllers/storage-access.js";
+import { createS3Client, describeS3Error } from "../../backup/s3/client.js";
+import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { TEMPLATE_TYPE, slim } from "./api.js";
 import { HttpError } from "./http.js";
 import type { UserApi } from "./identity.js";
@@ -68,16 +68,17 @@ export async function testStorage(api: UserApi, namespace: string, name: string)
   if (!data.success) throw new HttpError(400, `Secret ${storage.spec.s3.credentialsSecret.name} needs keys accessKeyId and secretAccessKey`);
   const s3 = storage.spec.s3;
   const target = `s3://${s3.bucket}/${s3.prefix}`;
-  const client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    bucket: s3.bucket,
-    prefix: s3.prefix,
-    forcePathStyle: s3.forcePathStyle,
-    accessKeyId: Buffer.from(data.data.accessKeyId, "base64").toString("utf8"),
-    secretAccessKey: Buffer.from(data.data.secretAccessKey, "base64").toString("utf8"),
-  }, { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
   const started = Date.now();
+  let client: S3Client;
+  try {
+    client = createS3Client({
+      ...storageLocation(storage),
+      accessKeyId: Buffer.from(data.data.accessKeyId, "base64").toString("utf8"),
+      secretAccessKey: Buffer.from(data.data.secretAccessKey, "base64").toString("utf8"),
+    }, { maxAttempts: 1, connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
+  } catch (error) {
+    return { ok: false, message: (error as Error).message, milliseconds: 0 };
+  }
   try {
     await client.send(new HeadBucketCommand({ Bucket: s3.bucket }));
     const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: s3.prefix, MaxKeys: 1 }));

@@ -5,16 +5,20 @@
  * the bucket's directory moved away so that the real server answers NoSuchBucket. With no fault
  * it only forwards: headers (and so request signatures) pass through unchanged.
  *
- *   node fault-proxy.js --listen 7070 --backend 7071 --control 7079 --data /var/lib/versitygw --bucket steward
+ * With --cert and --key it serves HTTPS (the server certificate the local cluster issues for
+ * the S3 Service), re-reading the files when they change.
+ *
+ *   node fault-proxy.js --listen 7070 --backend 7071 --control 7079 --cert tls.crt --key tls.key --data /var/lib/versitygw --bucket steward
  */
-import { existsSync, renameSync } from "node:fs";
-import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
+import { createServer, request, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { faultApplies, s3ErrorBody, S3FaultRequestSchema, type S3FaultMode, type S3FaultState } from "./fault.js";
 
 const { values } = parseArgs({
-  options: { listen: { type: "string" }, backend: { type: "string" }, control: { type: "string" }, data: { type: "string" }, bucket: { type: "string" } },
+  options: { listen: { type: "string" }, backend: { type: "string" }, control: { type: "string" }, cert: { type: "string" }, key: { type: "string" }, data: { type: "string" }, bucket: { type: "string" } },
 });
 const listenPort = Number(values.listen ?? 7070);
 const backendPort = Number(values.backend ?? 7071);
@@ -82,7 +86,7 @@ function forward(req: IncomingMessage, res: ServerResponse, dropAfter?: number):
 // A proxy killed while the bucket was hidden left it hidden: the fault does not outlive it.
 setBucketPresent(true);
 
-const proxy = createServer((req, res) => {
+const handle: RequestListener = (req, res) => {
   requests++;
   const hit = faultApplies({ fault, rate, untilMs }, Date.now(), Math.random());
   if (!hit) return forward(req, res);
@@ -104,11 +108,34 @@ const proxy = createServer((req, res) => {
     default:
       return forward(req, res);
   }
-});
+};
+
+/** HTTP, or HTTPS with the given files, picking up a renewed certificate within 10 s. */
+function frontServer() {
+  const { cert, key } = values;
+  if (!cert || !key) return createServer(handle);
+  const read = () => ({ cert: readFileSync(cert), key: readFileSync(key) });
+  const server = createTlsServer(read(), handle);
+  let seen = statSync(cert).mtimeMs;
+  setInterval(() => {
+    try {
+      const changed = statSync(cert).mtimeMs;
+      if (changed === seen) return;
+      server.setSecureContext(read());
+      seen = changed;
+      log("reloaded the server certificate");
+    } catch (error) {
+      log(`cannot reload the server certificate yet: ${String(error)}`);
+    }
+  }, 10_000).unref();
+  return server;
+}
+
+const proxy = frontServer();
 // Uploads of 16 MiB parts over a slow link: no server-side timeout of our own.
 proxy.requestTimeout = 0;
 proxy.headersTimeout = 60_000;
-proxy.listen(listenPort, () => log(`forwarding :${listenPort} to 127.0.0.1:${backendPort}; control on :${controlPort}`));
+proxy.listen(listenPort, () => log(`forwarding :${listenPort} (${values.cert ? "HTTPS" : "HTTP"}) to 127.0.0.1:${backendPort}; control on :${controlPort}`));
 
 const control = createServer((req, res) => {
   const reply = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));

@@ -2,18 +2,21 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { applyObjects } from "../apply.js";
 import { S3FaultStateSchema, type S3FaultRequest, type S3FaultState } from "./fault.js";
 import { cacheDir } from "../controlplane/binaries.js";
 import { waitFor } from "../processes.js";
 import { repositoryRoot } from "../repository.js";
+import { S3_TLS_SECRET, ensureS3Certificate, localS3Authority } from "./tls.js";
 
 /**
  * The local S3 server: versitygw (Apache-2.0) with its posix backend, run as a faithful pod, a
  * one-replica StatefulSet `s3` in steward-system with its data on a PVC, behind the Service
- * `s3.steward-system.svc:7070`. The root credentials are generated once (CSPRNG) into the Secret
- * s3-root and reused; the bucket `steward` is created at first start.
+ * `s3.steward-system.svc:7070`, over HTTPS with a certificate from the local cluster's own CA
+ * (local/s3/tls.ts). The root credentials are generated once (CSPRNG) into the Secret s3-root
+ * and reused; the bucket `steward` is created at first start.
  */
 export const S3_NAMESPACE = "steward-system";
 export const S3_NAME = "s3";
@@ -36,6 +39,10 @@ export interface LocalS3 {
   secretAccessKey: string;
   bucket: string;
   region: string;
+  /** The PEM CA that signed the server's certificate: a BackupStorage's spec.s3.caBundle. */
+  caBundle: string;
+  /** The same CA as a file in the state dir (for curl --cacert, or NODE_EXTRA_CA_CERTS). */
+  caFile: string;
 }
 
 function s3Dir(): string {
@@ -70,54 +77,63 @@ async function rootCredentials(core: CoreV1Api): Promise<{ accessKeyId: string; 
   return { accessKeyId, secretAccessKey };
 }
 
-function manifests(binary: string): KubernetesObject[] {
+const TLS_DIR = "/etc/versitygw/tls";
+
+// The port keeps its name "http" (a Service port name cannot be changed in place by apply); it serves HTTPS.
+const service: KubernetesObject = { apiVersion: "v1", kind: "Service", metadata: { name: S3_NAME, namespace: S3_NAMESPACE, labels: LABELS }, spec: { selector: LABELS, ports: [{ name: "http", port: S3_PORT, targetPort: "http" }] } } as KubernetesObject;
+
+function statefulSet(binary: string): KubernetesObject {
   const secretKey = (key: string) => ({ secretKeyRef: { name: ROOT_SECRET, key } });
-  return [
-    { apiVersion: "v1", kind: "Service", metadata: { name: S3_NAME, namespace: S3_NAMESPACE, labels: LABELS }, spec: { selector: LABELS, ports: [{ name: "http", port: S3_PORT, targetPort: "http" }] } } as KubernetesObject,
-    {
-      apiVersion: "apps/v1",
-      kind: "StatefulSet",
-      metadata: { name: S3_NAME, namespace: S3_NAMESPACE, labels: LABELS },
-      spec: {
-        replicas: 1,
-        serviceName: S3_NAME,
-        selector: { matchLabels: LABELS },
-        template: {
-          metadata: { labels: LABELS },
-          spec: {
-            terminationGracePeriodSeconds: 5,
-            containers: [
-              {
-                name: "versitygw",
-                // No image: the pod names the binary the host has (built into the cache).
-                image: `versitygw:${pinnedVersitygwVersion()}`,
-                command: [binary, "--port", `:${S3_BACKEND_PORT}`, "posix", "/var/lib/versitygw"],
-                env: [
-                  { name: "ROOT_ACCESS_KEY", valueFrom: secretKey("accessKeyId") },
-                  { name: "ROOT_SECRET_KEY", valueFrom: secretKey("secretAccessKey") },
-                ],
-                readinessProbe: { tcpSocket: { port: S3_BACKEND_PORT }, periodSeconds: 1 },
-                volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }],
-              },
-              {
-                // The S3 port itself: forwards to versitygw, and injects `steward local fault s3` faults.
-                name: "fault-proxy",
-                image: "node:24",
-                command: [process.execPath, join(repositoryRoot(), "dist", "local", "s3", "fault-proxy.js"), "--listen", `${S3_PORT}`, "--backend", `${S3_BACKEND_PORT}`, "--control", `${S3_FAULT_PORT}`, "--data", "/var/lib/versitygw", "--bucket", S3_BUCKET],
-                ports: [
-                  { name: "http", containerPort: S3_PORT },
-                  { name: "fault-control", containerPort: S3_FAULT_PORT },
-                ],
-                readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 1 },
-                volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }],
-              },
-            ],
-          },
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: S3_NAME, namespace: S3_NAMESPACE, labels: LABELS },
+    spec: {
+      replicas: 1,
+      serviceName: S3_NAME,
+      selector: { matchLabels: LABELS },
+      template: {
+        metadata: { labels: LABELS },
+        spec: {
+          terminationGracePeriodSeconds: 5,
+          containers: [
+            {
+              name: "versitygw",
+              // No image: the pod names the binary the host has (built into the cache).
+              image: `versitygw:${pinnedVersitygwVersion()}`,
+              // Plain HTTP behind the fault proxy, which holds the S3 port and its TLS.
+              command: [binary, "--port", `:${S3_BACKEND_PORT}`, "posix", "/var/lib/versitygw"],
+              env: [
+                { name: "ROOT_ACCESS_KEY", valueFrom: secretKey("accessKeyId") },
+                { name: "ROOT_SECRET_KEY", valueFrom: secretKey("secretAccessKey") },
+              ],
+              readinessProbe: { tcpSocket: { port: S3_BACKEND_PORT }, periodSeconds: 1 },
+              volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }],
+            },
+            {
+              // The S3 port itself: serves HTTPS, forwards to versitygw, and injects `steward local fault s3` faults.
+              name: "fault-proxy",
+              image: "node:24",
+              command: [
+                process.execPath,
+                join(repositoryRoot(), "dist", "local", "s3", "fault-proxy.js"),
+                ...["--listen", `${S3_PORT}`, "--backend", `${S3_BACKEND_PORT}`, "--control", `${S3_FAULT_PORT}`],
+                ...["--cert", `${TLS_DIR}/tls.crt`, "--key", `${TLS_DIR}/tls.key`, "--data", "/var/lib/versitygw", "--bucket", S3_BUCKET],
+              ],
+              ports: [
+                { name: "http", containerPort: S3_PORT },
+                { name: "fault-control", containerPort: S3_FAULT_PORT },
+              ],
+              readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 1 },
+              volumeMounts: [{ name: "data", mountPath: "/var/lib/versitygw" }, { name: "tls", mountPath: TLS_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: "tls", secret: { secretName: S3_TLS_SECRET } }],
         },
-        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }],
       },
-    } as KubernetesObject,
-  ];
+      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }],
+    },
+  } as KubernetesObject;
 }
 
 async function clusterIP(core: CoreV1Api): Promise<string> {
@@ -132,31 +148,51 @@ async function podReady(core: CoreV1Api): Promise<boolean> {
   return Boolean(pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) && !pod.metadata?.deletionTimestamp;
 }
 
-/** Deploys (or finds) the S3 pod, waits until it serves, and makes sure the bucket exists. */
-export async function deployS3(config: KubeConfig, log: (line: string) => void = () => {}): Promise<LocalS3> {
+/**
+ * Deploys (or finds) the S3 pod, waits until it serves, and makes sure the bucket exists. The CA
+ * lives in `stateDir` (s3-ca/); the Service comes first, since its ClusterIP goes into the certificate.
+ */
+export async function deployS3(config: KubeConfig, stateDir: string, log: (line: string) => void = () => {}): Promise<LocalS3> {
   const core = config.makeApiClient(CoreV1Api);
   const binary = versitygwBinary(log);
   await applyObjects(config, [{ apiVersion: "v1", kind: "Namespace", metadata: { name: S3_NAMESPACE } } as KubernetesObject]);
   const credentials = await rootCredentials(core);
-  await applyObjects(config, manifests(binary));
-  await waitFor("the s3 pod to be Ready", () => podReady(core), 120_000, 250);
-  await waitForService(core);
+  await applyObjects(config, [service]);
   const ip = await clusterIP(core);
-  const s3: LocalS3 = { endpoint: `http://${ip}:${S3_PORT}`, endpointInCluster: `http://${S3_NAME}.${S3_NAMESPACE}.svc:${S3_PORT}`, ...credentials, bucket: S3_BUCKET, region: S3_REGION };
+  const ca = await localS3Authority(stateDir);
+  const renewed = await ensureS3Certificate(core, { namespace: S3_NAMESPACE, service: S3_NAME, ip, ca, labels: LABELS });
+  await applyObjects(config, [statefulSet(binary)]);
+  // A pod that serves an older certificate (a state dir from before, or a renewal) starts again with the new one.
+  if (renewed) await core.deleteNamespacedPod({ name: `${S3_NAME}-0`, namespace: S3_NAMESPACE, gracePeriodSeconds: 0 }).catch(() => undefined);
+  await waitFor("the s3 pod to be Ready", () => podReady(core), 120_000, 250);
+  await waitForService(core, ca.certPem);
+  const s3: LocalS3 = { endpoint: `https://${ip}:${S3_PORT}`, endpointInCluster: `https://${S3_NAME}.${S3_NAMESPACE}.svc:${S3_PORT}`, ...credentials, bucket: S3_BUCKET, region: S3_REGION, caBundle: ca.certPem, caFile: ca.certFile };
   await ensureBucket(s3);
   log(`S3 (versitygw ${pinnedVersitygwVersion()}) at ${s3.endpoint} (in cluster ${s3.endpointInCluster}), bucket ${S3_BUCKET}`);
   return s3;
 }
 
-/** Ready is not yet served: the EndpointSlice and the proxy follow a moment later. */
-async function waitForService(core: CoreV1Api): Promise<void> {
-  const url = `http://${await clusterIP(core)}:${S3_PORT}/`;
-  await waitFor(`S3 to answer at ${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).status > 0, 30_000, 200);
+/** Ready is not yet served: the EndpointSlice and the proxy follow a moment later. A verified TLS handshake says it serves. */
+async function waitForService(core: CoreV1Api, caPem: string): Promise<void> {
+  const host = await clusterIP(core);
+  const handshake = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port: S3_PORT, ca: caPem, timeout: 2000 }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+      socket.once("timeout", () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+  await waitFor(`S3 to answer at https://${host}:${S3_PORT}`, handshake, 30_000, 200);
 }
 
 async function ensureBucket(s3: LocalS3): Promise<void> {
-  const { S3Client, CreateBucketCommand } = await import("@aws-sdk/client-s3");
-  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  const [{ CreateBucketCommand }, { createS3Client }] = await Promise.all([import("@aws-sdk/client-s3"), import("../../backup/s3/client.js")]);
+  const client = createS3Client({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: "", forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, caBundle: s3.caBundle });
   try {
     await waitFor(`bucket ${s3.bucket}`, async () => {
       try {
@@ -179,7 +215,8 @@ export async function setS3Running(config: KubeConfig, running: boolean): Promis
   await apps.patchNamespacedStatefulSetScale({ name: S3_NAME, namespace: S3_NAMESPACE, body: { spec: { replicas: running ? 1 : 0 } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
   if (running) {
     await waitFor("the s3 pod to be Ready", () => podReady(core), 120_000, 250);
-    await waitForService(core);
+    const tls = await core.readNamespacedSecret({ name: S3_TLS_SECRET, namespace: S3_NAMESPACE });
+    await waitForService(core, Buffer.from(tls.data?.["ca.crt"] ?? "", "base64").toString());
     return;
   }
   await waitFor("the s3 pod to be gone", async () => {

@@ -3,6 +3,9 @@ import { API_VERSION, condition, localObjectReference, objectMeta, secretKeySele
 
 const PREFIX_DOTS_MESSAGE = "prefix must not contain a . or .. segment";
 
+const PLAINTEXT_MESSAGE = "endpoint is http://: backups and S3 credentials would cross the network in plaintext; use https://, or set spec.s3.allowInsecure: true to accept that";
+const CA_BUNDLE_MESSAGE = "caBundle must be PEM text holding at least one -----BEGIN CERTIFICATE----- block";
+
 export const backupStorageSpec = z.object({
   s3: z.object({
     // The CRD generator drops zod's URL check (no "format" the API server enforces): CEL says it.
@@ -25,7 +28,18 @@ export const backupStorageSpec = z.object({
       .default(""),
     forcePathStyle: z.boolean().default(false),
     credentialsSecret: localObjectReference.describe("Secret with keys accessKeyId and secretAccessKey"),
-  }),
+    // Inline PEM, like a webhook's caBundle: a CA is public, so it needs no Secret, and agents
+    // get it with the rest of the storage's location.
+    caBundle: z
+      .string()
+      .max(65536)
+      .refine((text) => text.includes("-----BEGIN CERTIFICATE-----"), CA_BUNDLE_MESSAGE)
+      .meta({ "x-kubernetes-validations": [{ rule: "self.contains('-----BEGIN CERTIFICATE-----')", message: CA_BUNDLE_MESSAGE }] })
+      .optional()
+      .describe("PEM CA certificates trusted for an https endpoint, in addition to the system roots"),
+    insecureSkipVerify: z.boolean().default(false).describe("Do not verify the https endpoint's certificate (a test server only: anyone on the path can read and change backups)"),
+    allowInsecure: z.boolean().default(false).describe("Accept an http:// endpoint: backups and credentials cross the network in plaintext"),
+  }).meta({ "x-kubernetes-validations": [{ rule: "!has(self.endpoint) || !self.endpoint.startsWith('http://') || (has(self.allowInsecure) && self.allowInsecure)", fieldPath: ".endpoint", message: PLAINTEXT_MESSAGE }] }),
   encryption: z
     .object({ keySecret: secretKeySelector.describe("Secret key holding the 32-byte AES-256 key, raw or base64") })
     .optional()

@@ -27,7 +27,7 @@ describe("the resource schemas", () => {
     });
     expect(cluster.spec.backup?.compression).toBe("zstd");
     expect(cluster.spec.deletionPolicy).toBe("RetainData");
-    expect(backupStorage.parse({ apiVersion: "steward.dev/v1alpha1", kind: "BackupStorage", metadata: meta("s3"), spec: { s3: { endpoint: "http://s3.example:7070", region: "us-east-1", bucket: "backups", prefix: "shop/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } }, encryption: { keySecret: { name: "backup-key", key: "key" } } } }).spec.s3.bucket).toBe("backups");
+    expect(backupStorage.parse({ apiVersion: "steward.dev/v1alpha1", kind: "BackupStorage", metadata: meta("s3"), spec: { s3: { endpoint: "https://s3.example:7070", region: "us-east-1", bucket: "backups", prefix: "shop/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } }, encryption: { keySecret: { name: "backup-key", key: "key" } } } }).spec.s3).toMatchObject({ bucket: "backups", insecureSkipVerify: false, allowInsecure: false });
     expect(databaseBackup.parse({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: meta("orders-manual-1"), spec: { cluster: "orders" } }).spec).toEqual({ cluster: "orders", method: "logical", deletionPolicy: "Delete" });
     expect(databaseRestore.parse({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseRestore", metadata: meta("r"), spec: { source: { backup: "orders-manual-1" }, target: { newCluster: "orders-copy" } } }).spec.target.newCluster).toBe("orders-copy");
     expect(databaseRestore.parse({ apiVersion: "steward.dev/v1alpha1", kind: "DatabaseRestore", metadata: meta("r"), spec: { source: { cluster: "orders", pointInTime: "2026-11-25T10:00:00Z" } } }).spec.target).toEqual({});

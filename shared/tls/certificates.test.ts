@@ -28,4 +28,13 @@ describe("the operator's CA and server certificates", () => {
     expect(certificateMatches(server.certPem, server.keyPem, other.certPem)).toBe(false);
     expect(certificateMatches(server.certPem, other.keyPem, ca.certPem)).toBe(false);
   });
+
+  it("names IP addresses too, for a server reached by address (the local S3's ClusterIP)", async () => {
+    const ca = await createCertificateAuthority("a", new Date());
+    const server = await issueServerCertificate(ca, { commonName: "s3", dnsNames: ["s3.steward-system.svc"], ipAddresses: ["10.96.1.17"], now: new Date() });
+    const certificate = new X509Certificate(server.certPem);
+    expect(certificate.checkIP("10.96.1.17")).toBe("10.96.1.17");
+    expect(certificate.checkIP("10.96.1.18")).toBeUndefined();
+    expect(certificate.checkHost("s3.steward-system.svc")).toBe("s3.steward-system.svc");
+  });
 });

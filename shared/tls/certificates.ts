@@ -77,6 +77,8 @@ export async function createCertificateAuthority(commonName: string, now: Date, 
 export interface ServerCertificateRequest {
   commonName: string;
   dnsNames: string[];
+  /** IP addresses the certificate also names (a server reached by address, such as a ClusterIP). */
+  ipAddresses?: string[];
   now: Date;
   days?: number;
 }
@@ -102,7 +104,7 @@ export async function issueServerCertificate(ca: KeyPair, request: ServerCertifi
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension(request.dnsNames.map((value) => ({ type: "dns" as const, value }))),
+      new x509.SubjectAlternativeNameExtension([...request.dnsNames.map((value) => ({ type: "dns" as const, value })), ...(request.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value }))]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
     ],

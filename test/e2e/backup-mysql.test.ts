@@ -8,6 +8,8 @@
  *   verification marks it Verified; restored into a new cluster (operator killed again) the
  *   CHECKSUM TABLE results are identical;
  * - with an encrypting storage the stored bytes are not plaintext;
+ * - a storage whose caBundle is another CA: a backup to it is Failed, naming the certificate
+ *   that failed verification and the field to fix (the local S3 serves HTTPS);
  * - S3 cut mid-upload: the backup is Failed with the S3 error and no manifest; the next one Completes;
  * - a corrupted object: the restore is Failed naming the checksum mismatch;
  * - point in time: write, note T, write more, drop a table; the restore to T has exactly the
@@ -34,6 +36,7 @@ import { createS3Client } from "../../backup/s3/client.js";
 import { getStream, listObjects } from "../../backup/s3/objects.js";
 import { MeasureStream } from "../../backup/format/measure.js";
 import { S3_NAME, S3_NAMESPACE } from "../../local/s3/s3.js";
+import { createCertificateAuthority } from "../../shared/tls/certificates.js";
 import { startOperatorProcess, type OperatorProcess } from "../fixtures/operator.js";
 import { restrictedNamespace, runtime } from "./local-fixtures.js";
 import { ensureCrds } from "./cluster-fixtures.js";
@@ -148,7 +151,7 @@ beforeAll(async () => {
   client = KubeClient.fromKubeconfig(inject("kubeconfig"));
   await ensureCrds(client);
   const local = inject("s3");
-  s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey });
+  s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey, caBundle: local.caBundle });
   const objects: KubeObject[] = [
     { apiVersion: "v1", kind: "Secret", metadata: { name: "s3-creds", namespace }, stringData: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey } },
     { apiVersion: "v1", kind: "Secret", metadata: { name: "backup-key", namespace }, stringData: { key: randomBytes(32).toString("base64") } },
@@ -157,7 +160,7 @@ beforeAll(async () => {
       kind: "BackupStorage",
       metadata: { name, namespace },
       spec: {
-        s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${name}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } },
+        s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${name}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: local.caBundle },
         ...(name === "encrypted" ? { encryption: { keySecret: { name: "backup-key", key: "key" } } } : {}),
       },
     })),
@@ -237,6 +240,28 @@ describe("backups and restores of a 3-node MariaDB cluster", () => {
     expect(stored.subarray(0, 8).toString("latin1")).toBe("STWDENC\x01");
     expect(stored.includes(Buffer.from("item 1234"))).toBe(false);
     expect(stored.includes(Buffer.from("CREATE TABLE"))).toBe(false);
+  });
+
+  it("fails a backup to a storage whose caBundle is another CA, naming the certificate problem", async () => {
+    const local = inject("s3");
+    const otherCa = await createCertificateAuthority("not the S3 server's CA", new Date());
+    await client.create({
+      apiVersion: "steward.dev/v1alpha1",
+      kind: "BackupStorage",
+      metadata: { name: "wrong-ca", namespace },
+      spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: "wrong-ca/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: otherCa.certPem } },
+    } as KubeObject);
+    await createBackup("wrong-ca-1", { storage: "wrong-ca" });
+    const backup = await terminalBackup("wrong-ca-1");
+    expect(backup.status?.phase).toBe("Failed");
+    expect(backup.status?.error?.message).toMatch(/TLS certificate failed verification.*spec\.s3\.caBundle/);
+    expect(backup.status?.error?.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify/);
+    // Not the storage's own check here: this operator runs on the host, where the Service name
+    // may resolve to another local cluster's S3 (shared /etc/hosts); the Job's pod resolves its own.
+    // Storage first: the backup's finalizer then leaves its (no) objects instead of retrying S3, and retention below never meets it.
+    await client.delete(RESOURCES.BackupStorage, namespace, "wrong-ca");
+    await client.delete(RESOURCES.DatabaseBackup, namespace, "wrong-ca-1");
+    await until("backup wrong-ca-1 gone", async () => (await readBackup("wrong-ca-1")) === undefined, 60_000);
   });
 
   it("fails a backup with the S3 error and no manifest when S3 is cut mid-upload; the next backup Completes", async () => {

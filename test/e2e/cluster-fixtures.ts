@@ -299,6 +299,6 @@ export async function createLocalBackupStorage(client: KubeClient, namespace: st
     apiVersion: "steward.dev/v1alpha1",
     kind: "BackupStorage",
     metadata: { name: options.name, namespace },
-    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: options.prefix, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+    spec: { s3: { endpoint: s3.endpointInCluster, region: s3.region, bucket: s3.bucket, prefix: options.prefix, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: s3.caBundle } },
   } as KubeObject);
 }

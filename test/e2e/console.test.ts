@@ -75,7 +75,7 @@ beforeAll(async () => {
     apiVersion: "steward.dev/v1alpha1",
     kind: "BackupStorage",
     metadata: { name: "s3-by-ip", namespace },
-    spec: { s3: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+    spec: { s3: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: s3.caBundle } },
   } as KubeObject);
   operator = startOperatorProcess({ kubeconfig: inject("kubeconfig"), namespace, identity: "console-e2e" });
   asAdmin = await startConsole({ port: 0, listen: "127.0.0.1", auth: "kubeconfig", kubeconfig: inject("kubeconfig"), webRoot: WEB_ROOT });

@@ -1,17 +1,19 @@
 /**
- * The local S3 server (versitygw as a pod): the bucket is served to the host and to pods, a
- * BackupStorage points at it, and stopping and starting it (as backup fault tests do) keeps the
+ * The local S3 server (versitygw as a pod): the bucket is served over HTTPS to the host and to
+ * pods (verified against the local cluster's S3 CA), a BackupStorage points at it with that CA
+ * as its caBundle, and stopping and starting it (as backup fault tests do) keeps the
  * objects, which live on its PVC. Its fault proxy answers errors, resets connections, holds
  * responses and hides the bucket on demand, and forwards untouched otherwise.
  */
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { BACKUP_STORAGE_NAME } from "../../local/cluster.js";
 import { s3FaultState, setS3Fault, setS3Running } from "../../local/s3/s3.js";
+import { createS3Client } from "../../backup/s3/client.js";
 import { apply, clients, execOk, freshNamespace, isReady, waitForPod } from "./local-fixtures.js";
 
 const s3 = inject("s3");
-const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, maxAttempts: 1 });
+const client = createS3Client({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: "", forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, caBundle: s3.caBundle }, { maxAttempts: 1 });
 const key = `local-s3-test/${Date.now()}.txt`;
 let remove: () => Promise<void> = async () => {};
 
@@ -30,16 +32,21 @@ describe("the local S3 server", () => {
     const { config } = clients();
     const { CustomObjectsApi } = await import("@kubernetes/client-node");
     const storage = (await config.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: "steward.dev", version: "v1alpha1", namespace: "default", plural: "backupstorages", name: BACKUP_STORAGE_NAME })) as { spec: { s3: { endpoint: string; bucket: string } } };
-    expect(storage.spec.s3).toMatchObject({ endpoint: s3.endpointInCluster, bucket: s3.bucket });
+    expect(storage.spec.s3).toMatchObject({ endpoint: s3.endpointInCluster, bucket: s3.bucket, caBundle: s3.caBundle });
+    expect(s3.endpointInCluster).toMatch(/^https:/);
   });
 
   it("is reachable from a pod by its Service name", async () => {
     let namespace: string;
     ({ namespace, remove } = await freshNamespace("s3"));
-    await apply([{ apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "client", image: "curl", command: ["sleep", "3600"] }] } }]);
+    await apply([
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "s3-ca", namespace }, data: { "ca.crt": s3.caBundle } },
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "client", namespace }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "client", image: "curl", command: ["sleep", "3600"], volumeMounts: [{ name: "ca", mountPath: "/etc/s3-ca" }] }], volumes: [{ name: "ca", configMap: { name: "s3-ca" } }] } },
+    ]);
     await waitForPod(namespace, "client", isReady, "Ready");
-    // unsigned: S3 answers 403, which proves the name, the ClusterIP and the proxy
-    const status = await execOk(namespace, "client", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", `${s3.endpointInCluster}/${s3.bucket}`]);
+    // unsigned: S3 answers 403, which proves the name, the ClusterIP, the proxy and a certificate
+    // for the Service's name that the CA verifies (curl refuses it otherwise)
+    const status = await execOk(namespace, "client", ["curl", "-s", "--cacert", "/etc/s3-ca/ca.crt", "-o", "/dev/null", "-w", "%{http_code}", `${s3.endpointInCluster}/${s3.bucket}`]);
     expect(status).toBe("403");
   });
 

@@ -106,7 +106,7 @@ beforeAll(async () => {
       apiVersion: "steward.dev/v1alpha1",
       kind: "BackupStorage",
       metadata: { name: "plain", namespace },
-      spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } },
+      spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: local.caBundle } },
     },
     databaseClusterObject(namespace, "orders", { engine: "mysql", flavor: "mariadb", version: "10.11", replicas: 2, storage: { size: "1Gi" }, failover: FAST_FAILOVER, backup: { storage: "plain", pointInTime: { enabled: true } } }),
     databaseClusterObject(namespace, "cache", { engine: "redis", version: "7.0", replicas: 2, storage: { size: "1Gi" }, failover: FAST_FAILOVER }),

@@ -278,7 +278,7 @@ describe("a 3-node Redis cluster on the local cluster", () => {
   it("backs up to an encrypting storage (not plaintext in S3) and restores into a new cluster and in place with the same keys and values", async () => {
     const client = operator.client;
     const local = inject("s3");
-    const s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey });
+    const s3 = createS3Client({ endpoint: local.endpoint, region: local.region, bucket: local.bucket, prefix: "", forcePathStyle: true, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey, caBundle: local.caBundle });
     const engine = new RedisBackup();
     const names = redisNames({ metadata: { name: NAME, namespace } });
     // Both clusters serve TLS only, from the namespace's CA.
@@ -306,7 +306,7 @@ describe("a 3-node Redis cluster on the local cluster", () => {
           apiVersion: "steward.dev/v1alpha1",
           kind: "BackupStorage",
           metadata: { name: "encrypted", namespace },
-          spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" } }, encryption: { keySecret: { name: "backup-key", key: "key" } } },
+          spec: { s3: { endpoint: local.endpointInCluster, region: local.region, bucket: local.bucket, prefix: `${namespace}/`, forcePathStyle: true, credentialsSecret: { name: "s3-creds" }, caBundle: local.caBundle }, encryption: { keySecret: { name: "backup-key", key: "key" } } },
         },
         { apiVersion: "steward.dev/v1alpha1", kind: "DatabaseBackup", metadata: { name: "nightly", namespace }, spec: { cluster: NAME, storage: "encrypted" } },
       ]) await client.create(object as KubeObject);

@@ -55,7 +55,7 @@ describe("steward agent backup/restore --engine mongodb (ferretdb stand-in, real
     const target = s3.target("");
     const env = {
       ...process.env,
-      STEWARD_STORAGE: JSON.stringify({ endpoint: target.endpoint, region: target.region, bucket: target.bucket, prefix: target.prefix, forcePathStyle: true }),
+      STEWARD_STORAGE: JSON.stringify({ endpoint: target.endpoint, region: target.region, bucket: target.bucket, prefix: target.prefix, forcePathStyle: true, caBundle: target.caBundle }),
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       // FerretDB runs without authentication here; the agent sends no credentials without a user.

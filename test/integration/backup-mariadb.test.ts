@@ -321,7 +321,7 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
       const target = s3.target("physical/");
       const saved = { ...process.env };
       Object.assign(process.env, {
-        STEWARD_STORAGE: JSON.stringify({ endpoint: target.endpoint, region: target.region, bucket: target.bucket, prefix: target.prefix, forcePathStyle: true }),
+        STEWARD_STORAGE: JSON.stringify({ endpoint: target.endpoint, region: target.region, bucket: target.bucket, prefix: target.prefix, forcePathStyle: true, caBundle: target.caBundle }),
         AWS_ACCESS_KEY_ID: target.accessKeyId,
         AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
         [BOOTSTRAP_ENV.namespace]: cluster.namespace,

@@ -1,7 +1,8 @@
 /**
- * S3 streaming against a real S3 server (versitygw): multipart uploads of a body of unknown
- * length with bounded memory, reading back, the manifest's checksum, encryption on the wire,
- * the storage probe, prefix deletion, and the error an S3 outage produces.
+ * S3 streaming against a real S3 server (versitygw, over HTTPS): multipart uploads of a body of
+ * unknown length with bounded memory, reading back, the manifest's checksum, encryption on the
+ * wire, the storage probe, prefix deletion, the error an S3 outage produces, and the client's TLS
+ * rules (http refused unless allowed, the certificate verified against caBundle).
  */
 import { createHash, randomFillSync } from "node:crypto";
 import { Readable, Writable } from "node:stream";
@@ -11,7 +12,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { createEncryptStream, encryptionKeyId } from "../../backup/format/encryption.js";
 import { MeasureStream } from "../../backup/format/measure.js";
 import { openStoredObject, verifyStoredObject, ChecksumMismatchError } from "../../backup/pipeline.js";
-import { S3CallError, createS3Client } from "../../backup/s3/client.js";
+import { InsecureEndpointError, S3CallError, createS3Client } from "../../backup/s3/client.js";
+import { createCertificateAuthority } from "../../shared/tls/certificates.js";
 import { deletePrefix, getStream, listObjects, probeStorage, putText, uploadStream } from "../../backup/s3/objects.js";
 import { startS3, type S3Fixture } from "../fixtures/s3.js";
 
@@ -109,6 +111,24 @@ describe("S3 streaming against versitygw", () => {
     const error = await putText(wrong, s3.bucket, "x", "y").catch((caught: unknown) => caught);
     wrong.destroy();
     expect((error as Error).message).toMatch(/^S3 PutObject s3:\/\/backups\/x failed: HTTP 403/);
+  });
+
+  it("refuses an http:// endpoint unless the storage allows plaintext", () => {
+    const plaintext = { ...s3.target(), endpoint: s3.endpoint.replace(/^https:/, "http:") };
+    expect(() => createS3Client(plaintext)).toThrow(InsecureEndpointError);
+    expect(() => createS3Client(plaintext)).toThrow(/is http:\/\/.*spec\.s3\.allowInsecure: true/);
+    createS3Client({ ...plaintext, allowInsecure: true }).destroy();
+  });
+
+  it("verifies the server's certificate: another CA fails naming the certificate and caBundle, insecureSkipVerify skips the check", async () => {
+    const other = await createCertificateAuthority("another CA", new Date());
+    const untrusting = createS3Client({ ...s3.target(), caBundle: other.certPem }, { maxAttempts: 1 });
+    const error = await putText(untrusting, s3.bucket, "tls/x", "y").catch((caught: unknown) => caught);
+    untrusting.destroy();
+    expect((error as Error).message).toMatch(/^S3 PutObject s3:\/\/backups\/tls\/x failed: no HTTP response .*certificate failed verification.*spec\.s3\.caBundle/);
+    const skipping = createS3Client({ ...s3.target(), caBundle: undefined, insecureSkipVerify: true }, { maxAttempts: 1 });
+    await putText(skipping, s3.bucket, "tls/x", "y");
+    skipping.destroy();
   });
 
   it("deletes everything under a prefix and nothing else", async () => {

@@ -63,6 +63,9 @@ const cases: [string, KubeObject, RegExp][] = [
   ["a file:// endpoint", object("BackupStorage", s3({ endpoint: "file:///etc/passwd" })), /spec\.s3\.endpoint.*http:\/\/ or https:\/\/ URL/],
   ["an endpoint that is no URL", object("BackupStorage", s3({ endpoint: "s3 please" })), /spec\.s3\.endpoint.*http:\/\/ or https:\/\/ URL/],
   ["an endpoint with credentials in it", object("BackupStorage", s3({ endpoint: "http://key:secret@s3.example:9000" })), /spec\.s3\.endpoint.*without credentials/],
+  ["a plaintext http:// endpoint without allowInsecure", object("BackupStorage", s3({ endpoint: "http://s3.example:9000" })), /spec\.s3\.endpoint.*in plaintext.*allowInsecure: true/],
+  ["a plaintext http:// endpoint with allowInsecure false", object("BackupStorage", s3({ endpoint: "http://s3.example:9000", allowInsecure: false })), /spec\.s3\.endpoint.*allowInsecure: true/],
+  ["a caBundle that is no PEM certificate", object("BackupStorage", s3({ endpoint: "https://s3.example:9000", caBundle: "not a certificate" })), /spec\.s3\.caBundle.*BEGIN CERTIFICATE/],
   ["an empty region", object("BackupStorage", s3({ region: "" })), /spec\.s3\.region/],
   ["no credentials Secret", object("BackupStorage", s3({ credentialsSecret: undefined })), /spec\.s3\.credentialsSecret: Required value/],
   ["a credentials Secret without a name", object("BackupStorage", s3({ credentialsSecret: {} })), /spec\.s3\.credentialsSecret\.name: Required value/],
@@ -77,7 +80,7 @@ describe("backup resources the API server refuses, naming the field", () => {
   });
 
   it("accepts the endpoints and prefixes users write", async () => {
-    for (const fields of [{ endpoint: "http://s3.steward-system.svc:7070", prefix: "shop/" }, { endpoint: "https://s3.eu-west-1.amazonaws.com", prefix: "" }, { endpoint: "https://minio.example:9000/", prefix: "team.a/db..old/" }]) {
+    for (const fields of [{ endpoint: "http://s3.steward-system.svc:7070", prefix: "shop/", allowInsecure: true }, { endpoint: "https://s3.eu-west-1.amazonaws.com", prefix: "" }, { endpoint: "https://minio.example:9000/", prefix: "team.a/db..old/" }]) {
       const name = random();
       await test.client.create({ ...object("BackupStorage", s3(fields)), metadata: { name, namespace: test.namespace } });
       await test.client.delete(RESOURCES.BackupStorage, test.namespace, name);

@@ -68,7 +68,7 @@ const completed = (day: string, size: number, verified?: boolean) => ({
 describe("steward CLI on the real API server", () => {
   it("sets up clusters, backups, a storage and events as the operator would", async () => {
     await create(
-      { apiVersion: "steward.dev/v1alpha1", kind: "BackupStorage", metadata: { name: "s3" }, spec: { s3: { endpoint: "http://s3.example:7070", bucket: "backups", prefix: "shop/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } } },
+      { apiVersion: "steward.dev/v1alpha1", kind: "BackupStorage", metadata: { name: "s3" }, spec: { s3: { endpoint: "https://s3.example:7070", bucket: "backups", prefix: "shop/", forcePathStyle: true, credentialsSecret: { name: "s3-creds" } } } },
       { phase: "Available", conditions: [condition("Available", "True", "Checked", "wrote, read and removed a test object")] },
     );
     await create(

@@ -51,7 +51,7 @@ describe("well-formed resources that cannot be carried out", () => {
   });
 
   it("a storage whose credentials Secret is missing is Unavailable, naming the Secret; a backup to it fails saying why", async () => {
-    await test.client.create(resource("BackupStorage", "nocreds", { s3: { endpoint: "http://s3.invalid:9000", bucket: "backups", credentialsSecret: { name: "not-there" } } }));
+    await test.client.create(resource("BackupStorage", "nocreds", { s3: { endpoint: "https://s3.invalid:9000", bucket: "backups", credentialsSecret: { name: "not-there" } } }));
     const storage = await statusOf(RESOURCES.BackupStorage, "nocreds", (object) => object.status?.phase === "Unavailable");
     expect(storage.status?.conditions?.find((c) => c.type === "Available")?.message).toMatch(/not-there/);
     await test.client.create(resource("DatabaseCluster", "orders", { engine: "mysql", paused: true }));
