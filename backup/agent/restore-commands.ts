@@ -198,13 +198,14 @@ export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup)
   const started = Date.now();
   let verification: NonNullable<DatabaseBackupStatus["verification"]>;
   try {
-    if (!engine.throwaway || !engine.throwawayDataDir) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
+    if (!engine.throwaway) throw new StepError("start", new Error(`engine ${options.engine} cannot start a throwaway instance`));
     const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), "steward-verify-"));
     {
       const outcome = await executeRestore({
         engine,
         storage,
-        offline: { dataDir: engine.throwawayDataDir(workDir), workDir, start: ({ restoredData }) => engine.throwaway!(workDir, log, { restoredData }) },
+        // The data directory matters only to physical copies, which are unpacked there first.
+        offline: { dataDir: engine.throwawayDataDir?.(workDir) ?? join(workDir, "data"), workDir, start: ({ restoredData }) => engine.throwaway!(workDir, log, { restoredData }) },
         source: { namespace: options.namespace, name: options.cluster },
         backup: options.backup,
         replaceExisting: false,
