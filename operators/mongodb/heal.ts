@@ -29,15 +29,11 @@ import type { MemberReading, MongodbObservation } from "./observe.js";
 import { planForcedReconfig } from "./planner.js";
 import { desiredMembers } from "./replset-config.js";
 import { RESTORE_IN_PROGRESS, ensureApplicationUser, stepMembership, switchover } from "./replica-set.js";
+import { decideRestore, holdsForRestore, type LoadAnswer } from "./restore-hold.js";
 import { compareOpTime, primaryChange } from "./status.js";
 
 /** Set once the application user exists with the Secret's password; absent again makes the next pass check. */
 export const APP_USER_ANNOTATION = "steward.dev/mongodb-app-user";
-/** Set once a cluster made from a backup (spec.bootstrap) holds it; until then the set stays one member. */
-export const RESTORED_ANNOTATION = "steward.dev/mongodb-restored";
-/** Failed loads of the backup so far; from the second on the cluster is Failed (and so the DatabaseRestore), the loads go on. */
-export const RESTORE_FAILURES_ANNOTATION = "steward.dev/mongodb-restore-failures";
-const RESTORE_FAILURES_BEFORE_FAILED = 2;
 
 const BUSY_REQUEUE_MS = 1000;
 const DEGRADED_REQUEUE_MS = 2000;
@@ -58,7 +54,7 @@ async function healSteps(heal: MongodbHealContext): Promise<void> {
   const { observation } = heal;
   if (observation.uninitiated) return bootstrap(heal);
   // A cluster made from a backup gets no application user, no other member and no primary label until the first member loaded it.
-  if (heal.spec.bootstrap && heal.cluster.metadata.annotations?.[RESTORED_ANNOTATION] !== "ok") {
+  if (holdsForRestore(heal.spec.bootstrap !== undefined, heal.cluster.metadata.annotations)) {
     heal.failed = await restoreFromBackup(heal);
     return;
   }
@@ -136,23 +132,22 @@ async function bootstrap(heal: MongodbHealContext): Promise<void> {
 async function restoreFromBackup(heal: MongodbHealContext): Promise<string | undefined> {
   const first = heal.names.pod(0);
   heal.busy = true;
-  const failures = Number(heal.cluster.metadata.annotations?.[RESTORE_FAILURES_ANNOTATION] ?? 0) || 0;
-  const failedMessage = (count: number, why: string) => `Loading the backup into ${first} failed ${count} times, last: ${why}; the sidecar's log says more (kubectl logs ${first} -c agent); it keeps retrying, delete the cluster to give up`;
-  if (!heal.observation.podsUp.has(first)) return undefined;
+  const decision = decideRestore(first, heal.cluster.metadata.annotations, await askToLoad(heal, first));
+  if (decision.note) heal.log.info(decision.note);
+  if (decision.annotations) await heal.annotateCluster(decision.annotations);
+  if (decision.event?.type === "Normal") await heal.normal(decision.event.reason, decision.event.message);
+  if (decision.event?.type === "Warning") await heal.warning(decision.event.reason, decision.event.message);
+  return decision.failed;
+}
+
+/** Asks the first member's sidecar to bootstrap (the load is its last step) once its mongod answers. */
+async function askToLoad(heal: MongodbHealContext, first: string): Promise<LoadAnswer> {
+  if (!heal.observation.podsUp.has(first)) return { kind: "memberDown" };
   try {
     const outcome = await heal.engine.requestBootstrap(heal.context, heal.prepared, first);
-    if (outcome === RESTORE_IN_PROGRESS) {
-      heal.log.info(`${first} is loading the backup; members are added once it is done`);
-      return failures >= RESTORE_FAILURES_BEFORE_FAILED ? failedMessage(failures, "see the RestoreFailed Events") : undefined;
-    }
-    await heal.normal("Restored", `Loaded the backup into ${first} before any other member joined: ${outcome}`);
-    await heal.annotateCluster({ [RESTORED_ANNOTATION]: "ok", [RESTORE_FAILURES_ANNOTATION]: null });
-    return undefined;
+    return outcome === RESTORE_IN_PROGRESS ? { kind: "loading" } : { kind: "loaded", outcome };
   } catch (error) {
-    const why = describeError(error);
-    await heal.annotateCluster({ [RESTORE_FAILURES_ANNOTATION]: String(failures + 1) });
-    await heal.warning("RestoreFailed", `Loading the backup into ${first} failed: ${why}; retrying`);
-    return failures + 1 >= RESTORE_FAILURES_BEFORE_FAILED ? failedMessage(failures + 1, why) : undefined;
+    return { kind: "failed", why: describeError(error) };
   }
 }
 

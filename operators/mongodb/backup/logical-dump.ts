@@ -134,7 +134,7 @@ export interface LoadResult {
 export async function applyOplogEntries(client: MongoClient, entries: Document[]): Promise<void> {
   if (entries.length === 0) return;
   try {
-    await client.db("admin").command({ applyOps: entries.map(portableEntry) });
+    await client.db("admin").command(applyOpsCommand(entries));
     return;
   } catch (error) {
     if ((error as { code?: number }).code !== COMMAND_NOT_FOUND) throw error;
@@ -154,6 +154,11 @@ export async function applyOplogEntries(client: MongoClient, entries: Document[]
 
 /** Fields that tie an entry to the source server (collection UUIDs, sessions, transaction chains): a restored server has its own, so they are dropped, as mongorestore --oplogReplay drops `ui`. */
 const SOURCE_ONLY_FIELDS = ["ui", "lsid", "txnNumber", "stmtId", "prevOpTime", "preImageOpTime", "postImageOpTime", "needsRetryImage"];
+
+/** The applyOps command mongod is sent for a batch of archived entries, each made portable. */
+export function applyOpsCommand(entries: readonly Document[]): Document {
+  return { applyOps: entries.map(portableEntry) };
+}
 
 function portableEntry(entry: Document): Document {
   const copy: Document = { ...entry };

@@ -72,6 +72,39 @@ export function majorityCommitted(end: OpTime, majority: OpTime | undefined): bo
   return majority === undefined || compareOpTime(end, majority) <= 0;
 }
 
+/**
+ * The slices between the tail and S3, under the majority rule: they are uploaded oldest first,
+ * each once the member's majority commit point reaches its end; after a step-down the ones it
+ * does not reach are dropped (they may be rolled back, and the new primary archives the
+ * history from the archive's end). Kept apart from the archiver's I/O so the rule is tested
+ * on recorded hello documents.
+ */
+export class SliceQueue<T extends { bounds: { end: OpTime } }> {
+  readonly slices: T[] = [];
+  /** The member's majority commit point, from its last hello; undefined when it reports none. */
+  private majority?: OpTime;
+
+  /** Reads one hello: records the majority commit point; whether this member is the writable primary. */
+  observe(hello: Document): boolean {
+    this.majority = majorityCommitPoint(hello);
+    return hello.isWritablePrimary === true;
+  }
+
+  /** The oldest slice, when it may be uploaded now (a later one never goes before it). */
+  next(): T | undefined {
+    const first = this.slices[0];
+    return first && majorityCommitted(first.bounds.end, this.majority) ? first : undefined;
+  }
+
+  /** After a step-down: removes and returns the slices the majority commit point does not reach. */
+  dropUncommitted(): T[] {
+    const dropped = this.slices.filter((slice) => !majorityCommitted(slice.bounds.end, this.majority));
+    const kept = this.slices.filter((slice) => majorityCommitted(slice.bounds.end, this.majority));
+    this.slices.splice(0, this.slices.length, ...kept);
+    return dropped;
+  }
+}
+
 async function oldestOplogEntry(client: MongoClient): Promise<OpTime | undefined> {
   const first = await client.db("local").collection("oplog.rs").find({}, { sort: { $natural: 1 }, limit: 1, projection: { ts: 1 } }).next();
   return first?.ts instanceof BSON.Timestamp ? { t: first.ts.t, i: first.ts.i } : undefined;
@@ -87,7 +120,7 @@ function boundsOf(bounds: SliceBounds): SegmentBounds {
 }
 
 export class OplogArchiver {
-  private readonly queue: OplogSlice[] = [];
+  private readonly slices = new SliceQueue<OplogSlice>();
   private gaps: StateGap[] = [];
   private tail?: { controller: AbortController; done: Promise<unknown> };
   private tailFailure?: Error;
@@ -99,8 +132,6 @@ export class OplogArchiver {
   private lastSegment?: string;
   private stateWrittenAt = 0;
   private roomWaiters: (() => void)[] = [];
-  /** The member's majority commit point, from its last hello; undefined when it reports none. */
-  private majority?: OpTime;
 
   constructor(
     private readonly client: MongoClient,
@@ -141,20 +172,13 @@ export class OplogArchiver {
 
   /** Whether this member is the writable primary; records its majority commit point. */
   private async readHello(): Promise<boolean> {
-    const hello = await this.client.db("admin").command({ hello: 1 });
-    this.majority = majorityCommitPoint(hello);
-    return hello.isWritablePrimary === true;
-  }
-
-  private committed(slice: OplogSlice): boolean {
-    return majorityCommitted(slice.bounds.end, this.majority);
+    return this.slices.observe(await this.client.db("admin").command({ hello: 1 }));
   }
 
   /** After a step-down: what was not committed may be rolled back; the next primary archives the history from the archive's end. */
   private dropUncommitted(): void {
-    const kept = this.queue.filter((slice) => this.committed(slice));
-    if (kept.length < this.queue.length) this.options.log.info({ dropped: this.queue.length - kept.length }, "No longer primary: dropped slices not yet majority-committed; the new primary archives from the archive's end");
-    this.queue.splice(0, this.queue.length, ...kept);
+    const dropped = this.slices.dropUncommitted();
+    if (dropped.length > 0) this.options.log.info({ dropped: dropped.map((slice) => slice.bounds.name) }, "No longer primary: dropped slices not yet majority-committed; the new primary archives from the archive's end");
     this.handedEnd = undefined;
     this.afterGap = false;
   }
@@ -175,8 +199,8 @@ export class OplogArchiver {
       limits: this.options.limits,
       idleWaitMs: this.options.idleWaitMs,
       onSlice: async (slice) => {
-        while (this.queue.length >= MAX_QUEUED_SLICES && !controller.signal.aborted) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-        this.queue.push(slice);
+        while (this.slices.slices.length >= MAX_QUEUED_SLICES && !controller.signal.aborted) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+        this.slices.slices.push(slice);
         this.handedEnd = slice.bounds.end;
         this.afterGap = false;
       },
@@ -206,14 +230,13 @@ export class OplogArchiver {
 
   private async uploadQueued(): Promise<string[]> {
     const uploaded: string[] = [];
-    while (this.queue.length > 0 && this.committed(this.queue[0]!)) {
-      const slice = this.queue[0]!;
+    for (let slice = this.slices.next(); slice; slice = this.slices.next()) {
       const source = {
         openSegment: () => Readable.from([slice.body]),
         scanner: (): SegmentScanner => ({ update: () => undefined, result: () => boundsOf(slice.bounds) }),
       };
       await archiveSegment(source, this.options.stream, slice.bounds.name, { ...this.options, maxSegmentAgeMs: this.options.limits.maxAgeMs });
-      this.queue.shift();
+      this.slices.slices.shift();
       for (const wake of this.roomWaiters.splice(0)) wake();
       this.lastSegment = slice.bounds.name;
       uploaded.push(slice.bounds.name);
@@ -224,7 +247,7 @@ export class OplogArchiver {
 
   /** Before this moment every oplog entry is in S3: the first entry not yet uploaded, or the last time the tail found nothing new. */
   private archivedUntil(): Date | undefined {
-    const queued = this.queue[0];
+    const queued = this.slices.slices[0];
     if (queued) return new Date((queued.bounds.firstWall ?? new Date(queued.bounds.end.t * 1000)).getTime() - 1);
     if (!this.idle) return undefined;
     return this.idle.openSince ? new Date(this.idle.openSince.getTime() - 1) : this.idle.at;

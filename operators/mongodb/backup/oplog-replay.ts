@@ -18,7 +18,8 @@ import { formatOpTime, parseOpTime, planOplogReplay, replays, type SliceBounds }
 import { compareOpTime, type OpTime } from "../status.js";
 import { applyOplogEntries } from "./logical-dump.js";
 
-const BATCH = 500;
+/** Entries per applyOps command: well below the 16 MiB command limit for ordinary entries. */
+export const BATCH = 500;
 
 /** A slice's bounds from its manifest, named by stream and slice so copies from two members stay apart. */
 export function sliceBoundsOf(segment: ArchivedSegment): SliceBounds | undefined {
@@ -36,6 +37,15 @@ export function sliceBoundsOf(segment: ArchivedSegment): SliceBounds | undefined
 }
 
 export async function replayOplogSlices(client: MongoClient, segments: ArchivedSegment[], options: Pick<ReplayOptions, "from" | "stopAt" | "log" | "signal">): Promise<BackupPosition> {
+  return replayEntries(segments, options, (batch) => applyOplogEntries(client, batch));
+}
+
+/**
+ * The replay itself, with what applies a batch handed in (applyOplogEntries on a server):
+ * entries after the base and up to the stop, user namespaces only, each once, in batches of
+ * at most BATCH, in oplog order.
+ */
+export async function replayEntries(segments: ArchivedSegment[], options: Pick<ReplayOptions, "from" | "stopAt" | "log" | "signal">, apply: (batch: Document[]) => Promise<void>): Promise<BackupPosition> {
   const baseText = typeof options.from.oplogEnd === "string" ? options.from.oplogEnd : undefined;
   if (!baseText) throw new Error("the base backup has no oplog position (it was dumped from a server without an oplog), so no oplog can be replayed on top of it");
   const base = parseOpTime(baseText);
@@ -53,7 +63,7 @@ export async function replayOplogSlices(client: MongoClient, segments: ArchivedS
   let entries = 0;
   let batch: Document[] = [];
   const flush = async () => {
-    await applyOplogEntries(client, batch);
+    if (batch.length > 0) await apply(batch);
     entries += batch.length;
     batch = [];
   };
