@@ -142,7 +142,20 @@ async function runOperation(world: ChaosWorld, cluster: ScenarioCluster, operati
     case "config": {
       const value = String(200 + run);
       await patch({ config: { max_connections: value } });
-      return { ...state, check: async () => ((await converged(world, namespace, name, state.replicas, 300_000)) ? undefined : `the config change (max_connections ${value}) did not converge within 300 s`) };
+      return {
+        ...state,
+        async check() {
+          // Rolled: every pod was created from the StatefulSet's newest revision (the operator restarts them one by one).
+          const rolled = await waitUntil(async () => {
+            if (!(await converged(world, namespace, name, state.replicas, 10_000))) return undefined;
+            const set = await world.client.get<KubeObject & { status?: { updateRevision?: string } }>(RESOURCES.StatefulSet, namespace, name);
+            const pods = (await world.client.list(RESOURCES.Pod, namespace)).items.filter((pod) => pod.metadata.name?.match(new RegExp(`^${name}-\\d+$`)));
+            const revision = set?.status?.updateRevision;
+            return revision && pods.length === state.replicas && pods.every((pod) => pod.metadata.labels?.["controller-revision-hash"] === revision) ? true : undefined;
+          }, 300_000, 2_000);
+          return rolled ? undefined : `the config change (max_connections ${value}) did not roll out to every pod within 300 s`;
+        },
+      };
     }
     case "backup": {
       const backupName = `kill-${run}`;
