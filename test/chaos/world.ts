@@ -39,7 +39,7 @@ export class OperatorProcess {
   /** Operators still running, SIGKILLed if the run itself stops (they must not outlive it). */
   static readonly live = new Set<ChildProcess>();
 
-  constructor(world: ChaosWorld, namespace: string, engine: ChaosEngine) {
+  constructor(world: ChaosWorld, namespace: string, engine: { name: string }) {
     this.logFile = join(world.logDir, `operator-${namespace}.log`);
     const out = openSync(this.logFile, "a");
     const script = join(import.meta.dirname, "operator-process.js");

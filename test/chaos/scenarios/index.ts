@@ -8,6 +8,7 @@ import { networkCut } from "./network-cut.js";
 import { nodeLoss } from "./node-loss.js";
 import { operatorKill } from "./operator-kill.js";
 import { operatorKillOperations } from "./operator-kill-operations.js";
+import { rabbitmqNodeLoss } from "./rabbitmq-node-loss.js";
 import { s3Faults } from "./s3-faults.js";
 import type { Scenario } from "./scenario.js";
 
@@ -25,6 +26,8 @@ export const SCENARIOS: Scenario[] = [
   nodeLoss(CHAOS_ENGINES.redis, "isolate"),
   nodeLoss(CHAOS_ENGINES.mariadb, "stop", "node-local"),
   nodeLoss(CHAOS_ENGINES.redis, "stop", "node-local"),
+  rabbitmqNodeLoss("stop"),
+  rabbitmqNodeLoss("isolate"),
   s3Faults(CHAOS_ENGINES.mariadb),
   s3Faults(CHAOS_ENGINES.redis),
 ];
