@@ -72,6 +72,8 @@ export interface DumpHandle {
    * an instance that is gone); the manifest then records no chain.
    */
   incremental?(): boolean;
+  /** Per-table checksums of exactly what the dump holds, when the engine could record them (known once `done` resolved). */
+  checksums?(): TableChecksum[] | undefined;
 }
 
 export interface LoadOptions {
@@ -190,6 +192,17 @@ export interface EngineBackup {
    * it unset.
    */
   readonly physicalRestoresOffline?: boolean;
+  /**
+   * In-place restores of such a copy (opt-in, as for logical ones): `load` with
+   * `replaceExisting` and an endpoint hands each copy of the chain to the instance behind it,
+   * which prepares it beside its data; `activate` then stops that instance, makes the copy its
+   * data and starts it (resolves once it answers); after the replay and the checksums,
+   * `reseedOthers` has every other instance copy it again (they hold the history it replaced).
+   */
+  readonly physicalInPlace?: {
+    activate(endpoint: EngineEndpoint, options: { signal: AbortSignal; log: Logger }): Promise<void>;
+    reseedOthers(endpoint: EngineEndpoint, options: { signal: AbortSignal; log: Logger }): Promise<string[]>;
+  };
 }
 
 /**

@@ -61,6 +61,12 @@ export const backupManifest = z.object({
       parent: z.string().describe("The backup this one holds the changes since"),
     })
     .optional(),
+  /**
+   * Per-table checksums of the data as the backup holds it, recorded at backup time where the
+   * engine can (MySQL physical copies: CHECKSUM TABLE in a snapshot taken at the copy's end). A
+   * restore of this backup alone (no log replay) must reproduce them.
+   */
+  checksums: z.array(z.object({ table: z.string(), checksum: z.string() })).optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifest>;
 

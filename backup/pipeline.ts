@@ -130,6 +130,7 @@ export async function runBackup(run: BackupRun): Promise<BackupManifest> {
     position: dump.position(),
     data: storedObjectOf(dataKey, stored, rawBytes, run.compression, key, dump.contentType),
     chain: run.parent && dump.incremental?.() ? { base: run.parent.chain?.base ?? run.parent.backup, parent: run.parent.backup } : undefined,
+    checksums: dump.checksums?.(),
   };
   await step("manifest", () => putText(client, target.bucket, backupManifestKey(target.prefix, run.cluster, run.backup), `${JSON.stringify(manifest, null, 2)}\n`));
   return manifest;

@@ -64,6 +64,16 @@ export interface RestoreOutcome {
   position?: string;
 }
 
+/** Fails naming every table whose checksum differs from (or is missing beside) the one recorded at backup time. */
+export function compareWithRecorded(manifest: BackupManifest, tables: TableChecksum[]): void {
+  const restored = new Map(tables.map((table) => [table.table, table.checksum]));
+  const recorded = new Map((manifest.checksums ?? []).map((table) => [table.table, table.checksum]));
+  const differences: string[] = [];
+  for (const [table, checksum] of recorded) if (restored.get(table) !== checksum) differences.push(`${table} (at backup time ${checksum}, restored ${restored.get(table) ?? "missing"})`);
+  for (const table of restored.keys()) if (!recorded.has(table)) differences.push(`${table} (not in the backup's recorded checksums)`);
+  if (differences.length > 0) throw new Error(`CHECKSUM TABLE of the restored data differs from backup ${manifest.backup}'s, recorded at backup time: ${differences.slice(0, 10).join("; ")}${differences.length > 10 ? `; and ${differences.length - 10} more` : ""}`);
+}
+
 /** A whole restore as the Job runs it: plan (for a point in time), load, replay, checksums. */
 export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
   let manifest: BackupManifest;
@@ -96,8 +106,10 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     for (const object of [...chain.map((link) => link.data), ...segmentsToCheck]) await step("checksum", () => verifyStoredObject(job.storage, object, job.signal));
     return { backup: manifest, tables: [], position: manifest.position.summary };
   }
-  if (manifest.method === "physical" && job.engine.physicalRestoresOffline && (!job.offline || job.replaceExisting)) {
-    throw new StepError("plan", new Error(`backup ${manifest.backup} is a physical copy: it restores into a new cluster (its first instance starts on it), not into a running server`));
+  const physicalOffline = manifest.method === "physical" && job.engine.physicalRestoresOffline === true;
+  const physicalInPlace = physicalOffline && job.replaceExisting ? job.engine.physicalInPlace : undefined;
+  if (physicalOffline && (job.replaceExisting ? !physicalInPlace || !job.endpoint : !job.offline)) {
+    throw new StepError("plan", new Error(`backup ${manifest.backup} is a physical copy: it restores into a new cluster (its first instance starts on it)${job.replaceExisting ? ", or in place by an engine that can" : ", not into a running server"}`));
   }
   const totalBytes = chain.reduce((sum, link) => sum + link.data.size, 0);
   job.onStatus?.({ phase: "Running", backup: manifest.backup, progress: { bytes: 0, totalBytes, updatedAt: new Date().toISOString() } });
@@ -120,7 +132,12 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     loadedBytes += link.data.size;
   };
   try {
-    if (manifest.method === "physical" && job.engine.physicalRestoresOffline) {
+    if (physicalInPlace) {
+      // Every copy is checked against its manifest, then prepared beside the data, before
+      // anything of the running instance is touched.
+      for (const [index, link] of chain.entries()) await load(link, index, job.endpoint);
+      await step("start", () => physicalInPlace.activate(job.endpoint!, { signal: job.signal, log: job.log }));
+    } else if (physicalOffline) {
       for (const [index, link] of chain.entries()) await load(link, index);
       instance = await step("start", () => job.offline!.start({ restoredData: true }));
     } else {
@@ -131,6 +148,12 @@ export async function executeRestore(job: RestoreJob): Promise<RestoreOutcome> {
     const position = replay ? await step("replay", () => replay(endpoint)) : manifest.position.summary;
     job.onStatus?.({ phase: "Verifying" });
     const tables = await step("verify", () => job.engine.checksums({ endpoint, signal: job.signal }));
+    // Restored to the backup itself (no log replayed on top): the tables must be what they were when it was taken.
+    if (!replay && manifest.checksums) await step("verify", async () => compareWithRecorded(manifest, tables));
+    if (physicalInPlace) {
+      const reseeded = await step("reseed", () => physicalInPlace.reseedOthers(endpoint, { signal: job.signal, log: job.log }));
+      job.log.info({ instances: reseeded }, "The other instances copied the restored primary");
+    }
     return { backup: manifest, tables, position };
   } finally {
     await instance?.stop();
@@ -145,9 +168,18 @@ export async function runRestoreJob(options: RestoreOptions, engine: EngineBacku
   process.once("SIGTERM", () => controller.abort(new Error("the restore Job was stopped (SIGTERM)")));
   const storage = storageFromEnvironment();
   if (options.checksumsOnly) {
-    const tables = await engine.checksums({ endpoint: endpointFromOptions(options), signal: controller.signal });
-    await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
-    storage.client.destroy();
+    try {
+      const tables = await checksumsWithRetries(engine, endpointFromOptions(options), controller.signal, log);
+      await reporter.finish({ verification: { tables, checkedAt: new Date().toISOString() } } satisfies DatabaseRestoreStatus);
+    } catch (error) {
+      const message = `the restored cluster could not be checksummed: ${(error as Error).message}`;
+      writeTerminationMessage(`verify: ${message}`);
+      await reporter.finish({ phase: "Failed", completedAt: new Date().toISOString(), error: { step: "verify", message } });
+      log.error({ step: "verify", err: message }, "Restore failed");
+      process.exitCode = 1;
+    } finally {
+      storage.client.destroy();
+    }
     return;
   }
   try {
@@ -189,6 +221,24 @@ export async function runRestoreJob(options: RestoreOptions, engine: EngineBacku
   }
 }
 
+/**
+ * The checksums of a restored cluster, which has only just become Ready: a connection refused
+ * or reset on the way (the Service between endpoints, a busy node) is tried again, three
+ * times over ~10 s, before the restore is failed for it.
+ */
+async function checksumsWithRetries(engine: EngineBackup, endpoint: EngineEndpoint, signal: AbortSignal, log: Logger): Promise<TableChecksum[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await engine.checksums({ endpoint, signal });
+    } catch (error) {
+      const transient = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|PROTOCOL_CONNECTION_LOST|socket hang up|closed/i.test(`${(error as NodeJS.ErrnoException).code ?? ""} ${(error as Error).message}`);
+      if (!transient || attempt >= 4 || signal.aborted) throw error;
+      log.warn({ attempt, err: (error as Error).message }, "Could not checksum the restored cluster yet; trying again");
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt));
+    }
+  }
+}
+
 /** `steward agent verify`: restore one backup into a throwaway instance and record the result. */
 export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup): Promise<void> {
   const log = rootLogger.child({ agent: "verify", namespace: options.namespace, backup: options.backup });
@@ -215,7 +265,7 @@ export async function runVerifyJob(options: VerifyOptions, engine: EngineBackup)
       const seconds = Math.round((Date.now() - started) / 1000);
       verification = {
         result: "Verified",
-        message: `Restored into a throwaway ${outcome.backup.flavor ?? outcome.backup.engine} in ${seconds}s: ${outcome.tables.length} tables checksummed, sha256 of the stored bytes matched`,
+        message: `Restored into a throwaway ${outcome.backup.flavor ?? outcome.backup.engine} in ${seconds}s: ${outcome.tables.length} tables checksummed${outcome.backup.checksums ? ", equal to the checksums recorded at backup time" : ""}, sha256 of the stored bytes matched`,
         checkedAt: new Date().toISOString(),
         tables: outcome.tables,
       };

@@ -15,6 +15,7 @@ import { readSecret } from "../../shared/secrets.js";
 import { certificateFacts, certificateMatches, createCertificateAuthority, issueServerCertificate, type KeyPair } from "../../shared/tls/certificates.js";
 import { expiresSoon, renewalReason, renewalTime } from "../../shared/tls/rotation.js";
 import { clusterNames } from "../common/names.js";
+import { tlsSecretName } from "./tls-secret-name.js";
 
 /** Keys of `<cluster>-tls`, as kubernetes.io/tls Secrets and cert-manager name them. */
 export const TLS_KEYS = { cert: "tls.crt", key: "tls.key", ca: "ca.crt" } as const;
@@ -24,9 +25,7 @@ export const NAMESPACE_CA_SECRET = "steward-ca";
 /** On `<cluster>-tls`: the steward.dev/rotate-tls value it was last issued for. */
 const ROTATED_FOR = "steward.dev/tls-rotated-for";
 
-export function tlsSecretName(cluster: Pick<DatabaseCluster, "metadata">): string {
-  return `${cluster.metadata.name}-tls`;
-}
+export { tlsSecretName };
 
 /**
  * Every name a client may use: the cluster's Services (`<cluster>` for engines without a

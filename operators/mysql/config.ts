@@ -181,6 +181,8 @@ set -eu
 ordinal="\${POD_NAME##*-}"
 server_id=$((ordinal + 1))
 mkdir -p "${data}" "${state}"
+# The agent sidecar replaces the data while the server is stopped (in-place physical restore).
+while [ -f "${state}/${STATE_FILES.hold}" ]; do sleep 1; done
 if [ "$(id -u)" = 0 ]; then
   # Volumes come owned by root where no fsGroup applies; the server runs as mysql.
   find "${MYSQL_PATHS.base}" "${MYSQL_PATHS.runDir}" \\! -user mysql -exec chown mysql:mysql {} + 2>/dev/null || true

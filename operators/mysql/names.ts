@@ -46,6 +46,11 @@ export const STATE_FILES = {
   seeding: "seeding",
   /** Written on request of the operator: the next start wipes the data and copies it again. */
   reseed: "reseed",
+  /**
+   * Present while the agent sidecar replaces the data under a stopped server (an in-place
+   * physical restore, the re-seed that follows it): start.sh waits until it is gone.
+   */
+  hold: "hold",
 } as const;
 
 export const CREDENTIAL_KEYS = {

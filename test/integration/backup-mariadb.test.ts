@@ -301,6 +301,10 @@ describe("MariaDB backups through S3 (real mariadbd, real versitygw)", () => {
       expect(incremental.position.physical).toMatchObject({ backupType: "incremental", fromLsn: (full.position.physical as { toLsn: string }).toLsn });
       expect(incremental.data.rawSize).toBeLessThan(full.data.rawSize);
       const expected = await engine.checksums({ endpoint: endpointOf(source), signal: new AbortController().signal });
+      // Recorded at backup time by the agent (CHECKSUM TABLE in a snapshot at the copy's end);
+      // the restore below compares the restored tables with them (restore-commands.ts).
+      expect(incremental.checksums).toEqual(expected);
+      expect(full.checksums?.find((table) => table.table === "shop.items")?.checksum).not.toBe(expected.find((table) => table.table === "shop.items")?.checksum);
       const restoreDir = join(work, "restore");
       mkdirSync(restoreDir);
       const outcome = await executeRestore({

@@ -9,6 +9,9 @@
  * - POST /v1/mysql/reseed (bearer token): mark this instance to be copied again from the
  *   primary at its next start (the operator then deletes the pod). Its data is wiped then,
  *   never merged.
+ * - PUT /v1/mysql/restore/layer?index=I&count=N, POST /v1/mysql/restore/activate, POST
+ *   /v1/mysql/restore/reseed?from=HOST (bearer token): an in-place physical restore
+ *   (in-place-restore.ts); one at a time, each answered when done (200 "done", or 500 and why).
  * Backups and binlog archiving are the agent's own subcommands (backup/agent), listed beside it.
  */
 import { writeFileSync, mkdirSync, statSync } from "node:fs";
@@ -20,6 +23,9 @@ import type { MysqlFlavor } from "../../../shared/api/index.js";
 import { AGENT_PORT, MYSQL_PATHS, STATE_FILES } from "../names.js";
 import { PHYSICAL_HEADERS } from "../backup/physical-commands.js";
 import { startSeedStream } from "./seed-stream.js";
+import { InPlaceRestore } from "./in-place-restore.js";
+import { CopyChecksums } from "./copy-checksums.js";
+import { CHECKSUMS_FILE, XbstreamWatcher, xbstreamFile } from "../backup/xbstream.js";
 
 /** One data directory's life: the system tablespace's inode and birth (a re-seed or another instance differs). */
 export function dataIdentity(dataDir: string): string {
@@ -45,7 +51,7 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
   const log = options.log ?? ((line: string) => console.log(line));
   let copying: Promise<void> = Promise.resolve();
 
-  const seed = async (response: ServerResponse, incremental?: { lsn: string; dataId: string }) => {
+  const seed = async (response: ServerResponse, incremental?: { lsn: string; dataId: string }, backup = false) => {
     const dataId = dataIdentity(options.dataDir ?? MYSQL_PATHS.dataDir);
     // LSNs are only comparable within one data directory's life: on another instance, or after
     // a re-seed, an incremental copy would silently miss pages. Then the copy is full.
@@ -53,10 +59,21 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
     const run = startSeedStream({ rootPassword: options.rootPassword, socket: options.socket, dataDir: options.dataDir, tmpDir: options.tmpDir, incrementalLsn, flavor: options.flavor });
     const started = Date.now();
     response.writeHead(200, { "content-type": "application/octet-stream", [PHYSICAL_HEADERS.dataId]: dataId, [PHYSICAL_HEADERS.copy]: incrementalLsn ? "incremental" : "full" });
+    // A backup's copy ends with the tables' checksums at the copy's end (copy-checksums.ts); a new replica's does not need them.
+    const checksums = backup ? await CopyChecksums.open({ socket: options.socket ?? MYSQL_PATHS.socket, rootPassword: options.rootPassword }).catch((error: unknown) => void log(`no checksums for this copy: ${(error as Error).message}`)) : undefined;
+    const watcher = new XbstreamWatcher();
+    checksums?.watch(watcher);
     try {
-      await pipeline(run.output!, response);
+      await pipeline(run.output!, watcher, response, { end: false });
+      if (checksums) {
+        const result = await checksums.finish(watcher.files.get("mariadb_backup_binlog_info") ?? watcher.files.get("xtrabackup_binlog_info"));
+        if (result.tables) response.write(xbstreamFile(CHECKSUMS_FILE, Buffer.from(JSON.stringify(result.tables))));
+        else log(`no checksums for this copy: ${result.reason}`);
+      }
+      response.end();
       log(`streamed a copy in ${Date.now() - started} ms`);
     } catch (error) {
+      checksums?.close();
       // Cut the connection rather than end it: the receiver must see an incomplete copy as failed.
       response.destroy();
       run.child.kill("SIGTERM");
@@ -64,6 +81,23 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
     } finally {
       run.cleanup();
     }
+  };
+
+  const inPlace = new InPlaceRestore({ rootPassword: options.rootPassword, token: options.token, flavor: options.flavor ?? "mariadb", socket: options.socket, dataDir: options.dataDir, stateDir: options.stateDir, log });
+  let restoring = false;
+  const restoreStep = (response: ServerResponse, what: string, run: () => Promise<unknown>) => {
+    if (restoring) {
+      response.writeHead(409, { "content-type": "text/plain" }).end("another restore step is running\n");
+      return;
+    }
+    restoring = true;
+    run().then(
+      () => response.writeHead(200, { "content-type": "text/plain" }).end("done\n"),
+      (error: unknown) => {
+        log(`${what} failed: ${(error as Error).message}`);
+        response.writeHead(500, { "content-type": "text/plain" }).end(`${what} failed: ${(error as Error).message}\n`);
+      },
+    ).finally(() => (restoring = false));
   };
 
   const server = createServer((request, response) => {
@@ -86,8 +120,26 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
       const incremental = lsn === undefined ? undefined : { lsn, dataId: query.get("data-id") ?? "" };
       // One copy at a time: concurrent backups would contend for the same backup locks.
       const previous = copying;
-      copying = previous.then(() => seed(response, incremental)).catch(() => undefined);
+      copying = previous.then(() => seed(response, incremental, path === "/v1/mysql/physical-backup")).catch(() => undefined);
       return;
+    }
+    if (path?.startsWith("/v1/mysql/restore/")) {
+      const query = new URL(request.url ?? "/", "http://agent").searchParams;
+      const controller = new AbortController();
+      // The Job giving up (its connection closed before the answer) stops the step.
+      response.once("close", () => controller.abort(new Error("the restore Job closed the connection")));
+      if (request.method === "PUT" && path === "/v1/mysql/restore/layer") {
+        const index = Number(query.get("index"));
+        const count = Number(query.get("count"));
+        if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
+          response.writeHead(400, { "content-type": "text/plain" }).end("index and count must be integers, 0 <= index < count\n");
+          return;
+        }
+        return restoreStep(response, `preparing copy ${index + 1} of ${count}`, () => inPlace.receiveLayer(request, { index, count }, controller.signal));
+      }
+      if (request.method === "POST" && path === "/v1/mysql/restore/activate") return restoreStep(response, "switching to the restored copy", () => inPlace.activate());
+      const from = query.get("from") ?? "";
+      if (request.method === "POST" && path === "/v1/mysql/restore/reseed" && /^[a-z0-9.-]+$/i.test(from)) return restoreStep(response, `re-seeding from ${from}`, () => inPlace.reseedFrom(from, controller.signal));
     }
     if (request.method === "POST" && path === "/v1/mysql/reseed") {
       const stateDir = options.stateDir ?? MYSQL_PATHS.stateDir;
@@ -99,5 +151,7 @@ export function startSidecar(options: SidecarOptions): Promise<Server> {
     }
     response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
+  // A restore's copy is uploaded in one request for as long as it takes (Node's default cuts requests at 300 s).
+  server.requestTimeout = 0;
   return listen(server, options.port ?? AGENT_PORT, options.host);
 }

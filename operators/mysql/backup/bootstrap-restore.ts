@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { rootLogger } from "../../../shared/log.js";
 import { executeRestore } from "../../../backup/agent/restore-commands.js";
+import { writeTerminationMessage } from "../../../backup/agent/reporter.js";
+import { describeFailure } from "../../../backup/pipeline.js";
 import { storageFromEnvironment } from "../../../backup/agent/environment.js";
 import { BOOTSTRAP_ENV } from "../../../backup/cluster-secrets.js";
 import type { MysqlFlavor } from "../../../shared/api/index.js";
@@ -87,6 +89,13 @@ export async function restoreMariaDbIntoDataDir(options: RestoreIntoDataDirOptio
     });
     options.log(`restored ${outcome.tables.length} tables from ${outcome.backup.method} backup ${outcome.backup.backup} (${outcome.position ?? ""})`);
     restored = true;
+  } catch (error) {
+    // The step names what to look at (plan, download, load, start, replay, verify); the
+    // restore controller quotes the termination message when the init step keeps failing.
+    const { step, message } = describeFailure(error, "restore");
+    log.error({ step, err: message }, `The restore into the first instance failed at ${step}`);
+    writeTerminationMessage(`${step}: ${message}`);
+    throw error;
   } finally {
     storage.client.destroy();
     // A failed restore must not leave a data directory behind: the next start of the init

@@ -3,7 +3,7 @@ import type { DatabaseCluster, EffectiveSpec } from "../../../shared/api/index.j
 import { backupStorageSecretName } from "../../../backup/cluster-secrets.js";
 import { AGENT_PROCESS_ENV } from "../../../backup/agent/image.js";
 import { ENV, jobCredentialsEnv, jobTlsEnv } from "../../../backup/agent/variables.js";
-import { tlsSecretName } from "../../cluster/tls.js";
+import { tlsSecretName } from "../../cluster/tls-secret-name.js";
 import type { EngineJobTarget } from "../../../backup/engine-backup.js";
 import { CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, USERS, mysqlNames } from "../names.js";
 

@@ -6,9 +6,11 @@ import type { DumpHandle, DumpOptions, EngineBackup, EngineEndpoint, EngineIdent
 import type { Logger } from "../../../shared/log.js";
 import { startThrowawayMariaDb, throwawayDataDir } from "./throwaway.js";
 import { loadPhysicalLayer, startPhysicalCopy } from "./physical.js";
+import { activateInPlace, reseedOthers, sendLayerToAgent } from "./physical-in-place.js";
 import type { BackupPosition } from "../../../backup/manifest.js";
 import { runTool } from "../../../backup/tool-process.js";
 import { withConnection } from "./connection.js";
+import { tableChecksums } from "./table-checksums.js";
 import { createBinlogSource } from "./binlog-source.js";
 import { replayBinlogs } from "./binlog-replay.js";
 import { loadDumpInParallel } from "./parallel-load.js";
@@ -50,6 +52,8 @@ export class MysqlBackup implements EngineBackup {
   readonly engine = "mysql";
   /** A prepared InnoDB copy becomes a data directory before mariadbd starts. */
   readonly physicalRestoresOffline = true;
+  /** In place: through the agents beside the servers (physical-in-place.ts). */
+  readonly physicalInPlace = { activate: activateInPlace, reseedOthers };
 
   /** The flavour of the cluster; identify() reads the server's own when asked. */
   constructor(private readonly flavor: MysqlFlavor = "mariadb") {}
@@ -107,7 +111,7 @@ export class MysqlBackup implements EngineBackup {
 
   /** The client runs the dump's structure, several connections its rows (parallel-load.ts). */
   async load(stream: Readable, options: LoadOptions): Promise<void> {
-    if (options.method === "physical") return loadPhysicalLayer(stream, options, this.flavor);
+    if (options.method === "physical") return options.dataDir ? loadPhysicalLayer(stream, options, this.flavor) : sendLayerToAgent(stream, options);
     if (!options.endpoint) throw new Error("MySQL loads into a running server: an endpoint is needed");
     if (options.replaceExisting) await this.dropUserDatabases(options.endpoint);
     await loadDumpInParallel(stream, { endpoint: options.endpoint, flavor: this.flavor, signal: options.signal, log: options.log });
@@ -123,19 +127,7 @@ export class MysqlBackup implements EngineBackup {
   }
 
   async checksums(options: VerifyOptions): Promise<TableChecksum[]> {
-    return withConnection(options.endpoint, async (connection) => {
-      const [tables] = await connection.query<RowDataPacket[]>(
-        `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map(() => "?").join(",")}) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
-        [...SYSTEM_SCHEMAS],
-      );
-      const names = tables.map((row) => `${quoteIdentifier(String(row.s))}.${quoteIdentifier(String(row.t))}`);
-      const result: TableChecksum[] = [];
-      for (let start = 0; start < names.length; start += 50) {
-        const [rows] = await connection.query<RowDataPacket[]>(`CHECKSUM TABLE ${names.slice(start, start + 50).join(", ")}`);
-        for (const row of rows) result.push({ table: String(row.Table), checksum: row.Checksum === null ? "null" : String(row.Checksum) });
-      }
-      return result;
-    });
+    return withConnection(options.endpoint, tableChecksums);
   }
 
   async throwaway(workDir: string, log: Logger, options?: { restoredData?: boolean }): Promise<ThrowawayInstance> {

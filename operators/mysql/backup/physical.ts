@@ -19,7 +19,8 @@ import { ToolError, runTool } from "../../../backup/tool-process.js";
 import { AGENT_PORT } from "../names.js";
 import { gtidFromBinlogInfo } from "../users.js";
 import { PHYSICAL_HEADERS, prepareCommand, unpackCommand } from "./physical-commands.js";
-import { XbstreamWatcher, parseCheckpoints } from "./xbstream.js";
+import { CHECKSUMS_FILE, METADATA_FILES, XbstreamWatcher, parseCheckpoints } from "./xbstream.js";
+import type { TableChecksum } from "../../../backup/engine-backup.js";
 
 /** What a physical backup's manifest records besides the GTID: where the copy came from and its LSN range. */
 export const physicalPosition = z.object({
@@ -79,7 +80,7 @@ export async function startPhysicalCopy(options: DumpOptions, flavor: MysqlFlavo
   const body = await requestCopy(url, token, options.signal);
   const dataId = String(body.headers[PHYSICAL_HEADERS.dataId] ?? "unknown");
   const incremental = body.headers[PHYSICAL_HEADERS.copy] === "incremental";
-  const watcher = new XbstreamWatcher();
+  const watcher = new XbstreamWatcher([...METADATA_FILES, CHECKSUMS_FILE]);
   // An agent that fails mid-copy cuts the connection: the body errors, and so does the watcher.
   body.once("error", (error) => watcher.destroy(new Error(`the connection was cut (${error.message}); the agent's log on ${source.split(".")[0]} says why`)));
   body.pipe(watcher);
@@ -119,6 +120,10 @@ export async function startPhysicalCopy(options: DumpOptions, flavor: MysqlFlavo
       return position;
     },
     incremental: () => incremental,
+    checksums: () => {
+      const text = watcher.files.get(CHECKSUMS_FILE);
+      return text === undefined ? undefined : (JSON.parse(text) as TableChecksum[]);
+    },
   };
 }
 
@@ -143,6 +148,8 @@ export async function loadPhysicalLayer(stream: Readable, options: LoadOptions, 
   const unpack = unpackCommand(flavor, target);
   const unpacking = runTool(unpack.command, unpack.args, { stdin: "pipe", stdout: "ignore", signal: options.signal });
   await Promise.all([pipeline(stream, unpacking.input!), unpacking.exited]);
+  // Steward's checksums file (xbstream.ts) is the manifest's business, not the data directory's.
+  rmSync(join(target, CHECKSUMS_FILE), { force: true });
   const prepare = prepareCommand(flavor, { targetDir: dataDir, incrementalDir: layer.index === 0 ? undefined : target, last });
   options.log.info({ layer: layer.index, of: layer.count }, layer.index === 0 ? "Unpacked the full copy; preparing it" : "Unpacked an incremental copy; applying it");
   await runTool(prepare.command, prepare.args, { stdout: "ignore", signal: options.signal }).exited;

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
+import { crc32 } from "node:zlib";
 
 /**
  * Watches an xbstream (mbstream) as it streams past, without holding it: checks its chunk
@@ -19,6 +20,33 @@ const PAYLOAD_HEADER = 8 + 8 + 4;
 const MAX_KEPT_BYTES = 64 * 1024;
 
 export const METADATA_FILES = ["xtrabackup_checkpoints", "xtrabackup_info", "xtrabackup_binlog_info", "mariadb_backup_binlog_info"] as const;
+
+/**
+ * Steward's own file at the end of a physical backup's stream: the per-table checksums the
+ * agent recorded at the copy's end (agent/copy-checksums.ts). An ordinary xbstream file, so
+ * the stored object stays what the tools read; restores remove it after unpacking.
+ */
+export const CHECKSUMS_FILE = "steward_checksums.json";
+/** The checksums file holds a line per table: allow many tables, still bounded. */
+const MAX_CHECKSUMS_BYTES = 8 * 1024 * 1024;
+
+/** One whole file as xbstream chunks (a payload chunk and the end-of-file chunk), as mbstream -x reads them. */
+export function xbstreamFile(path: string, payload: Buffer): Buffer {
+  const name = Buffer.from(path, "utf8");
+  const header = (type: "P" | "E") => {
+    const fixed = Buffer.alloc(FIXED_HEADER);
+    MAGIC.copy(fixed, 0);
+    fixed[MAGIC.length] = 0;
+    fixed[MAGIC.length + 1] = type.charCodeAt(0);
+    fixed.writeUInt32LE(name.length, MAGIC.length + 2);
+    return Buffer.concat([fixed, name]);
+  };
+  const sizes = Buffer.alloc(PAYLOAD_HEADER);
+  sizes.writeBigUInt64LE(BigInt(payload.length), 0);
+  sizes.writeBigUInt64LE(0n, 8);
+  sizes.writeUInt32LE(crc32(payload), 16);
+  return Buffer.concat([header("P"), sizes, payload, header("E")]);
+}
 
 export class XbstreamWatcher extends Transform {
   /** Kept files by path, complete once the stream ended. */
@@ -89,8 +117,12 @@ export class XbstreamWatcher extends Transform {
     if (type === "E") return;
     const length = Number(header.readBigUInt64LE(FIXED_HEADER + pathLength));
     this.payloadLeft = length;
-    this.keeping = this.keep.includes(path) && length <= MAX_KEPT_BYTES ? path : undefined;
-    if (this.keeping && /binlog_info$/.test(path)) this.binlogInfoAt ??= new Date();
+    this.keeping = this.keep.includes(path) && length <= (path === CHECKSUMS_FILE ? MAX_CHECKSUMS_BYTES : MAX_KEPT_BYTES) ? path : undefined;
+    if (this.keeping && /binlog_info$/.test(path) && !this.binlogInfoAt) {
+      this.binlogInfoAt = new Date();
+      // The tool writes it while commits are blocked: whoever records what the copy holds acts now.
+      this.emit("binlog-info");
+    }
     if (this.keeping && Number(header.readBigUInt64LE(FIXED_HEADER + pathLength + 8)) === 0) this.files.set(path, "");
   }
 }

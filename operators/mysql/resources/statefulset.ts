@@ -8,7 +8,7 @@ import { buildClusterStatefulSet, podTemplateAnnotations, spreadOverNodes } from
 import { statefulSetReplicas } from "../../common/scale-in.js";
 import { buildMyCnf, buildStartScript, configHash } from "../config.js";
 import { AGENT_PORT, CREDENTIAL_KEYS, MYSQL_PATHS, MYSQL_PORT, clusterLabels, mysqlNames, podSelector } from "../names.js";
-import { tlsSecretName } from "../../cluster/tls.js";
+import { tlsSecretName } from "../../cluster/tls-secret-name.js";
 import { CONFIG_KEYS } from "./config-map.js";
 import { buildMysqldExporter } from "./metrics-exporter.js";
 import { pinnedEngineImage } from "../../common/engine-image.js";
