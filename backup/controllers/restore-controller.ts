@@ -5,6 +5,7 @@ import type { EventRecorder } from "../../shared/events.js";
 import type { DatabaseMetrics } from "../../shared/database-metrics.js";
 import type { ControllerSpec, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../shared/runtime/controller.js";
 import { agentImage } from "../agent/image.js";
+import { pointInTimeRefusal, windowFromStatus, type BackupFacts } from "../planning/restore-preview.js";
 import type { BackupEngines } from "../engine-backup.js";
 import { jobTargetFor, primaryHostFor } from "./engine-targets.js";
 import { buildAgentJob, buildAgentRbac, jobName, restoreJobLabels } from "./jobs.js";
@@ -88,6 +89,11 @@ export async function reconcileRestore(options: RestoreControllerOptions, reques
     if (source.startsWith("wait:")) return { requeueAfterMs: 5000 };
     await fail("source", source);
     return;
+  }
+  // A point in time the API's copy already shows cannot be recovered fails before anything is created.
+  if (restore.spec.source.pointInTime && (!status.phase || status.phase === "Pending")) {
+    const refusal = await pointInTimeRefusalFor(client, restore);
+    if (refusal) return fail("source", refusal);
   }
   const sourceRaw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, request.namespace, source.cluster);
   const inPlace = restore.spec.target?.inPlace === true;
@@ -174,6 +180,21 @@ async function resolveSource(client: KubeClient, restore: DatabaseRestore): Prom
   const cluster = databaseCluster.parse(raw);
   if (!cluster.spec.backup?.pointInTime?.enabled) return `cluster ${spec.cluster} does not archive binlogs: set spec.backup.pointInTime.enabled: true (it applies from then on)`;
   return { cluster: spec.cluster!, storage: cluster.spec.backup.storage, args: ["--point-in-time", spec.pointInTime!] };
+}
+
+/** The refusal of a point-in-time restore, judged on the source cluster's status and its DatabaseBackups. */
+async function pointInTimeRefusalFor(client: KubeClient, restore: DatabaseRestore): Promise<string | undefined> {
+  const namespace = restore.metadata.namespace!;
+  const source = restore.spec.source;
+  const raw = await client.get<KubeObject>(RESOURCES.DatabaseCluster, namespace, source.cluster!);
+  if (!raw) return undefined;
+  const cluster = databaseCluster.parse(raw);
+  const backups: BackupFacts[] = (await client.list(RESOURCES.DatabaseBackup, namespace)).items
+    .map((item) => databaseBackup.parse(item))
+    .filter((backup) => backup.spec.cluster === source.cluster)
+    .map((backup) => ({ name: backup.metadata.name, phase: backup.status?.phase, consistentAt: backup.status?.consistentAt ?? backup.status?.completedAt, deleting: Boolean(backup.metadata.deletionTimestamp) }));
+  const pointInTime = cluster.status?.pointInTime;
+  return pointInTimeRefusal({ backups, window: windowFromStatus(pointInTime, backups), target: new Date(source.pointInTime!), gaps: pointInTime?.gaps, now: new Date() });
 }
 
 function describeSource(restore: DatabaseRestore): string {

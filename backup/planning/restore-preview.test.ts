@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeWindow, previewPointInTimeRestore, restorableBackups, windowFromStatus, type BackupFacts } from "./restore-preview.js";
+import { describeWindow, pointInTimeRefusal, previewPointInTimeRestore, restorableBackups, windowFromStatus, type BackupFacts } from "./restore-preview.js";
 
 const backups: BackupFacts[] = [
   { name: "b22", phase: "Completed", consistentAt: "2026-11-22T03:00:05Z" },
@@ -50,5 +50,32 @@ describe("the restore preview from the API's copy", () => {
   it("refuses when no backup is restorable, or the archive has not reported yet", () => {
     expect(previewPointInTimeRestore({ backups: [], window: {}, target: new Date() })).toMatchObject({ ok: false, reason: expect.stringMatching(/no Completed backup/) });
     expect(previewPointInTimeRestore({ backups, window: { earliest: window.earliest }, target: new Date("2026-11-23T00:00:00Z") })).toMatchObject({ ok: false, reason: expect.stringMatching(/after the recoverable window/) });
+  });
+
+  describe("a DatabaseRestore refused before anything is created", () => {
+    const now = new Date("2026-11-25T04:00:00Z");
+    const refusal = (time: string, extra: { gaps?: { from: string; to: string; reason: string }[] } = {}) => pointInTimeRefusal({ backups, window, target: new Date(time), now, ...extra });
+
+    it("before the window, naming it", () => {
+      expect(refusal("2001-01-01T00:00:00Z")).toMatch(/^2001-01-01T00:00:00Z is before the recoverable window \(2026-11-22T03:00:05Z \.\. 2026-11-25T03:59:50Z\)/);
+    });
+
+    it("in the future, whatever the window", () => {
+      expect(refusal("2026-11-26T00:00:00Z")).toMatch(/^2026-11-26T00:00:00Z is in the future \(it is 2026-11-25T04:00:00Z now\): choose a time within the recoverable window/);
+    });
+
+    it("in a gap", () => {
+      expect(refusal("2026-11-23T12:00:00Z", { gaps: [{ from: "2026-11-23T10:00:00Z", to: "2026-11-24T03:00:05Z", reason: "binlogs purged before they were archived" }] })).toMatch(/is in a gap of the window/);
+    });
+
+    it("with nothing recoverable", () => {
+      expect(pointInTimeRefusal({ backups: [], window: {}, target: new Date("2026-11-25T03:00:00Z"), now })).toMatch(/nothing is recoverable yet/);
+    });
+
+    it("not inside the window, nor past its reported end up to now (the archive may be ahead of the status)", () => {
+      expect(refusal("2026-11-24T12:00:00Z")).toBeUndefined();
+      expect(refusal("2026-11-25T03:59:58Z")).toBeUndefined();
+      expect(refusal("2026-11-25T04:00:30Z")).toBeUndefined();
+    });
   });
 });

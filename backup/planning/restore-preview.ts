@@ -46,7 +46,7 @@ export type PointInTimePreview =
 export function previewPointInTimeRestore(input: { backups: BackupFacts[]; window: RecoveryWindow; target: Date; gaps?: PointInTimeGap[] }): PointInTimePreview {
   const { window, target } = input;
   const recoverable = `the recoverable window is ${describeWindow(window)}`;
-  if (!window.earliest) return { ok: false, window, reason: `${iso(target)} cannot be recovered: ${recoverable}` };
+  if (!window.earliest) return { ok: false, window, reason: `${iso(target)} cannot be recovered: ${describeWindow(window)}` };
   if (target.getTime() < window.earliest.getTime()) return { ok: false, window, reason: `${iso(target)} is before the recoverable window (${describeWindow(window)}): choose a later time, or restore an older backup as it is with --backup` };
   if (!window.latest || target.getTime() > window.latest.getTime()) {
     return { ok: false, window, reason: `${iso(target)} is after the recoverable window (${describeWindow(window)}): choose an earlier time, or wait for the archiver (it uploads at least every 10 s while there are writes)` };
@@ -57,6 +57,25 @@ export function previewPointInTimeRestore(input: { backups: BackupFacts[]; windo
   const base = baseBackupFor(candidates, target);
   if (!base) return { ok: false, window, reason: `no Completed backup is consistent at or before ${iso(target)}; ${recoverable}` };
   return { ok: true, base: base.facts, replayFrom: new Date(base.manifest.consistentAt), target, window };
+}
+
+/** How far ahead of the operator's clock a point in time may lie and still count as "now". */
+const FUTURE_SLACK_MS = 60_000;
+
+/**
+ * Whether a DatabaseRestore to `target` is refused before anything is created: nothing
+ * recoverable, a time before the window, in a gap, or in the future. A time past the window's
+ * reported end but not in the future is left to the restore itself, which decides from S3 (the
+ * status trails the archive by up to its report interval).
+ */
+export function pointInTimeRefusal(input: { backups: BackupFacts[]; window: RecoveryWindow; target: Date; gaps?: PointInTimeGap[]; now: Date }): string | undefined {
+  const { target, now } = input;
+  if (target.getTime() > now.getTime() + FUTURE_SLACK_MS) return `${iso(target)} is in the future (it is ${iso(now)} now): choose a time within the recoverable window (${describeWindow(input.window)})`;
+  const preview = previewPointInTimeRestore(input);
+  if (preview.ok) return undefined;
+  const { earliest, latest } = preview.window;
+  const pastReportedEnd = earliest !== undefined && target.getTime() >= earliest.getTime() && (!latest || target.getTime() > latest.getTime());
+  return pastReportedEnd ? undefined : preview.reason;
 }
 
 function iso(date: Date): string {

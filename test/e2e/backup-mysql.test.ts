@@ -339,6 +339,21 @@ describe("backups and restores of a 3-node MariaDB cluster", () => {
     await client.delete(RESOURCES.DatabaseCluster, namespace, "orders-pitr");
   });
 
+  it("fails a point-in-time restore outside the recoverable window, saying where the window is", async () => {
+    // Admitted (well formed), but no base backup is that old, and no archive reaches that far:
+    // refused from the cluster's status before a cluster is created.
+    await createRestore("pitr-too-early", { source: { cluster: CLUSTER, pointInTime: "2001-01-01T00:00:00Z" }, target: { newCluster: "orders-early" } });
+    await createRestore("pitr-too-late", { source: { cluster: CLUSTER, pointInTime: new Date(Date.now() + 86_400_000).toISOString() }, target: { newCluster: "orders-late" } });
+    const early = await terminalRestore("pitr-too-early", 120_000);
+    const late = await terminalRestore("pitr-too-late", 120_000);
+    expect(early.status?.phase).toBe("Failed");
+    expect(early.status?.error).toMatchObject({ step: "source", message: expect.stringMatching(/^2001-01-01T00:00:00Z is before the recoverable window \(\S+ \.\. \S+\): choose a later time/) });
+    expect(late.status?.phase).toBe("Failed");
+    expect(late.status?.error).toMatchObject({ step: "source", message: expect.stringMatching(/is in the future \(it is \S+ now\): choose a time within the recoverable window/) });
+    // Nothing was created for either.
+    for (const name of ["orders-early", "orders-late"]) expect(await client.get(RESOURCES.DatabaseCluster, namespace, name)).toBeUndefined();
+  });
+
   it("restores in place after a destructive change: the data is back, the cluster Ready, and a later backup Completes", async () => {
     await createBackup("before-damage");
     expectCompleted(await terminalBackup("before-damage"));

@@ -50,6 +50,14 @@ describe("well-formed resources that cannot be carried out", () => {
     expect(restore.status?.error?.message).toMatch(/spec\.backup\.pointInTime\.enabled: true/);
   });
 
+  it("a point-in-time restore to a time nothing can recover ends Failed before anything is created, naming the window", async () => {
+    await test.client.create(resource("DatabaseCluster", "archiving", { engine: "mysql", paused: true, backup: { storage: "somewhere", pointInTime: { enabled: true } } }));
+    await test.client.create(resource("DatabaseRestore", "to-nothing", { source: { cluster: "archiving", pointInTime: "2026-01-01T00:00:00Z" }, target: { newCluster: "from-nothing" } }));
+    const restore = await statusOf(RESOURCES.DatabaseRestore, "to-nothing", (object) => object.status?.phase === "Failed");
+    expect(restore.status?.error).toMatchObject({ step: "source", message: expect.stringMatching(/^2026-01-01T00:00:00Z cannot be recovered: nothing is recoverable yet \(no Completed backup\)/) });
+    expect(await test.client.get(RESOURCES.DatabaseCluster, test.namespace, "from-nothing")).toBeUndefined();
+  });
+
   it("a storage whose credentials Secret is missing is Unavailable, naming the Secret; a backup to it fails saying why", async () => {
     await test.client.create(resource("BackupStorage", "nocreds", { s3: { endpoint: "https://s3.invalid:9000", bucket: "backups", credentialsSecret: { name: "not-there" } } }));
     const storage = await statusOf(RESOURCES.BackupStorage, "nocreds", (object) => object.status?.phase === "Unavailable");
