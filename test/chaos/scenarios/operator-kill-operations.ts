@@ -10,7 +10,8 @@
  * start -> converged.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../../backup/s3/client.js";
 import { databaseBackup, databaseRestore, type DatabaseBackup } from "../../../shared/api/index.js";
 import { RESOURCES, type KubeObject } from "../../../shared/k8s/client.js";
 import { createLocalBackupStorage } from "../../e2e/cluster-fixtures.js";
@@ -66,7 +67,7 @@ export function operatorKillOperations(engine: ChaosEngine): Scenario {
       const cluster = await provisionCluster(world, engine, `chaos-${engine.name}-ops`);
       const result = recorder.result;
       const s3Info = world.cluster.s3!;
-      const s3 = new S3Client({ endpoint: s3Info.endpoint, region: s3Info.region, forcePathStyle: true, credentials: { accessKeyId: s3Info.accessKeyId, secretAccessKey: s3Info.secretAccessKey } });
+      const s3 = createS3Client({ endpoint: s3Info.endpoint, region: s3Info.region, bucket: s3Info.bucket, prefix: "", forcePathStyle: true, accessKeyId: s3Info.accessKeyId, secretAccessKey: s3Info.secretAccessKey, caBundle: s3Info.caBundle });
       await createLocalBackupStorage(world.client, cluster.namespace, s3Info, { name: "chaos-s3", prefix: `${cluster.namespace}/` });
       await world.client.mergePatch(RESOURCES.DatabaseCluster, cluster.namespace, cluster.name, { spec: { backup: { storage: "chaos-s3" } } });
       const sampler = startDoublePrimarySampler(world.client, cluster.namespace, cluster.name, engine, cluster.connection);
