@@ -70,14 +70,17 @@ export function rabbitmqNodeLoss(fault: "stop" | "isolate"): Scenario {
           const faultAt = Date.now();
           result.runs++;
           try {
+            // Both watched from the fault on, side by side: one must not delay the other's reading.
             // Publishes confirmed in the moment of the fault may still be counted: wait for a clear step forward.
-            const resumed = await waitUntil(async () => (traffic!.stats().confirmed > confirmedBefore + 20 ? Date.now() : undefined), 120_000, 100);
+            const [resumed, words] = await Promise.all([
+              waitUntil(async () => (traffic!.stats().confirmed > confirmedBefore + 20 ? Date.now() : undefined), 120_000, 100),
+              waitUntil(async () => {
+                const degraded = (await readCluster(world, namespace))?.status?.conditions?.find((condition) => condition.type === "Degraded");
+                return degraded?.status === "True" && degraded.message.includes(`${victim} is on node ${node}, which is lost`) ? Date.now() : undefined;
+              }, 90_000, 500),
+            ]);
             if (resumed === undefined) recorder.fail(run, `no confirmed publish within 120 s of the ${fault} of ${node} (${victim})`, operator.tail());
             else result.recoverySeconds.push((resumed - faultAt) / 1000);
-            const words = await waitUntil(async () => {
-              const degraded = (await readCluster(world, namespace))?.status?.conditions?.find((condition) => condition.type === "Degraded");
-              return degraded?.status === "True" && degraded.message.includes(`${victim} is on node ${node}, which is lost`) ? Date.now() : undefined;
-            }, 90_000, 500);
             if (words === undefined) recorder.fail(run, `no Degraded condition naming ${victim} on the lost node ${node} within 90 s`, [JSON.stringify((await readCluster(world, namespace))?.status?.conditions ?? [])]);
             else {
               degradedAfter.push((words - faultAt) / 1000);
