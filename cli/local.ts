@@ -252,9 +252,11 @@ export function localCommand(): Command {
     .option("--rate <share>", "0..1: share of requests hit (default 1)")
     .option("--for <seconds>", "clear by itself after this long")
     .action(async (mode: string, options: { status?: string; afterBytes?: string; delay?: string; rate?: string; for?: string }, command: Command) => {
+      // The words first: a mistyped mode is refused whether or not a cluster runs.
+      const request = mode === "stop" || mode === "start" ? undefined : faultRequestFromCli(mode === "clear" ? "none" : mode, options);
       const config = loadKubeConfig(requireDaemon(stateDirOf(command)).kubeconfig);
-      if (mode === "stop" || mode === "start") return setS3Running(config, mode === "start");
-      const state = await setS3Fault(config, faultRequestFromCli(mode === "clear" ? "none" : mode, options));
+      if (!request) return setS3Running(config, mode === "start");
+      const state = await setS3Fault(config, request);
       console.log(`S3 fault: ${state.fault.mode}${state.fault.mode === "none" ? "" : ` (${JSON.stringify(state.fault)}, rate ${state.rate}${state.until ? `, until ${state.until}` : ""})`}; ${state.faulted} of ${state.requests} requests faulted so far`);
     });
   return local;

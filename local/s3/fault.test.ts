@@ -17,7 +17,7 @@ describe("S3 faults", () => {
     expect(faultRequestFromCli("errors", {})).toEqual({ fault: { mode: "errors", status: 503 }, rate: 1 });
     expect(faultRequestFromCli("drop", { afterBytes: "0", rate: "0.25" })).toEqual({ fault: { mode: "drop", afterBytes: 0 }, rate: 0.25 });
     expect(() => faultRequestFromCli("errors", { status: "404" })).toThrow(/fault\.status/);
-    expect(() => faultRequestFromCli("flaky", {})).toThrow(/modes: none, errors, drop, slow, missing-bucket/);
+    expect(() => faultRequestFromCli("flaky", {})).toThrow(/unknown S3 fault "flaky": use stop, start, errors, drop, slow, missing-bucket or clear/);
     expect(() => faultRequestFromCli("slow", { delay: "soon" })).toThrow(/--delay must be a number/);
     expect(() => faultRequestFromCli("errors", { rate: "2" })).toThrow(/rate/);
   });

@@ -55,6 +55,7 @@ export function faultApplies(state: { fault: S3FaultMode; rate: number; untilMs?
 
 /** Parses the CLI's words (`errors --status 500`, `slow --delay 30`...) into a request. */
 export function faultRequestFromCli(mode: string, options: { status?: string; afterBytes?: string; delay?: string; rate?: string; for?: string }): S3FaultRequest {
+  if (!(S3_FAULT_MODES as readonly string[]).includes(mode)) throw new Error(`unknown S3 fault ${JSON.stringify(mode)}: use stop, start, errors, drop, slow, missing-bucket or clear`);
   const number = (name: string, text: string | undefined) => {
     if (text === undefined) return undefined;
     const value = Number(text);
@@ -72,7 +73,7 @@ export function faultRequestFromCli(mode: string, options: { status?: string; af
   const parsed = S3FaultRequestSchema.safeParse({ fault, rate: number("rate", options.rate), forSeconds: number("for", options.for) });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`s3 fault ${mode}: ${issue?.path.join(".") || "mode"}: ${issue?.message ?? "invalid"} (modes: ${S3_FAULT_MODES.join(", ")})`);
+    throw new Error(`s3 fault ${mode}: ${issue?.path.join(".") || "mode"}: ${issue?.message ?? "invalid"}`);
   }
   return parsed.data;
 }
