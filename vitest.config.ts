@@ -16,9 +16,11 @@ const SERIAL_CLUSTER_FILES = [
   "test/e2e/catalog-deploy.test.ts",
   "test/integration/catalog-admission.test.ts",
   "test/e2e/local-cleanup.test.ts",
-  // Lease hand-over times, which a busy neighbour would stretch.
+  // Lease hand-over times and the controller's coalescing of a burst of watch events, which a
+  // busy neighbour would stretch.
   "test/integration/operator-leader.test.ts",
   "test/integration/runtime-leader.test.ts",
+  "test/integration/runtime-controller.test.ts",
 ];
 
 const CLUSTER_PROJECT = {
